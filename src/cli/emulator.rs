@@ -1,0 +1,43 @@
+//! `railform emulator`: serve the local Railway API until interrupted.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+use clap::Args;
+
+use super::Outcome;
+use crate::render::Printer;
+
+#[derive(Debug, Args, Clone)]
+pub struct EmulatorArgs {
+    /// Address to listen on; port 0 picks a free port.
+    #[arg(long, default_value = "127.0.0.1:4000")]
+    pub listen: SocketAddr,
+    /// Keep the state in this JSON file (written atomically after each mutation).
+    #[arg(long)]
+    pub state: Option<PathBuf>,
+    /// Require this token as `Authorization: Bearer` or `Project-Access-Token`.
+    #[arg(long)]
+    pub token: Option<String>,
+    /// Delay every response by this many milliseconds.
+    #[arg(long, default_value_t = 0)]
+    pub latency_ms: u64,
+    /// Share of requests (0.0 to 1.0) answered with a 429, a 502/503 HTML page or a dropped connection.
+    #[arg(long, default_value_t = 0.0)]
+    pub fail_rate: f64,
+    /// Requests per second allowed before answering 429.
+    #[arg(long)]
+    pub rate_limit: Option<u32>,
+    /// What a service rename does to `${{Old.VAR}}` references: keep them, or rewrite them.
+    #[arg(long, value_enum, default_value_t = RenamePolicy::Keep)]
+    pub rename_policy: RenamePolicy,
+    /// Seed for the fault injector, so a failing run can be replayed.
+    #[arg(long)]
+    pub seed: Option<u64>,
+}
+
+use crate::emulator::RenamePolicy;
+
+pub fn run(_printer: &Printer, _args: &EmulatorArgs) -> anyhow::Result<Outcome> {
+    anyhow::bail!("the emulator is not built yet")
+}

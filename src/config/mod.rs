@@ -1,0 +1,1 @@
+//! Environment files → the validated desired state ([`model::Model`]).

@@ -1,0 +1,26 @@
+//! railform keeps a team's Railway infrastructure in plain TOML and converges Railway to it.
+//!
+//! A tour of the pipeline, in the order data flows through it:
+//!
+//! ```text
+//! config (TOML files) ─▶ model (validated desired state) ─┐
+//!                                                          ├─▶ plan::diff (pure) ─▶ Plan ─▶ render
+//! railway client ─▶ state (live state) ───────────────────┘                         └─▶ apply ─▶ verify
+//! emulator: a local Railway API that the client and the tests talk to over HTTP
+//! ```
+//!
+//! - [`cli`]: clap types (their doc comments are `--help`) and one thin file per command.
+//! - [`diag`]: diagnostics with file:line:column, a snippet and a hint; many per run.
+//! - [`config`]: reads environment files (extends, templates) into the validated [`config::model`].
+//! - [`refs`]: the `$<<Service.VAR>>` / `${{Service.VAR}}` reference language: parse, print, rewrite.
+//! - [`render`]: the only code that prints: results, diagnostics, errors.
+//! - [`emulator`]: a local stand-in for Railway's GraphQL API, used by `--emulator` and every test.
+//!
+//! Start reading at [`cli::run`].
+
+pub mod cli;
+pub mod config;
+pub mod diag;
+pub mod emulator;
+pub mod refs;
+pub mod render;

@@ -1,0 +1,72 @@
+//! The only code that writes to the terminal: results on stdout, diagnostics, progress and
+//! errors on stderr, coloured when the terminal and `--color`/`NO_COLOR` allow.
+
+use std::io::{IsTerminal, Write};
+
+use crate::cli::{ColorChoice, GlobalArgs};
+use crate::diag::Diagnostic;
+
+/// Owns stdout and stderr for one run.
+#[derive(Debug, Clone)]
+pub struct Printer {
+    pub color: bool,
+    pub quiet: bool,
+    pub verbose: u8,
+}
+
+impl Printer {
+    pub fn new(global: &GlobalArgs) -> Self {
+        let color = match global.color {
+            ColorChoice::Always => true,
+            ColorChoice::Never => false,
+            ColorChoice::Auto => {
+                std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty()) && std::io::stdout().is_terminal()
+            }
+        };
+        Printer { color, quiet: global.quiet, verbose: global.verbose }
+    }
+
+    /// A result: the thing the user asked for (a plan, a graph). Always printed.
+    pub fn out(&self, text: &str) {
+        let mut stdout = std::io::stdout().lock();
+        let _ = stdout.write_all(text.as_bytes());
+        if !text.ends_with('\n') {
+            let _ = stdout.write_all(b"\n");
+        }
+        let _ = stdout.flush();
+    }
+
+    /// A status line on stderr, hidden by `--quiet`.
+    pub fn status(&self, text: &str) {
+        if !self.quiet {
+            eprintln!("{text}");
+        }
+    }
+
+    /// Detail shown with `-v`.
+    pub fn verbose(&self, text: &str) {
+        if self.verbose > 0 {
+            eprintln!("{text}");
+        }
+    }
+
+    /// Config diagnostics, each with its location and snippet, then a count.
+    pub fn diagnostics(&self, diagnostics: &[Diagnostic]) {
+        let mut stderr = std::io::stderr().lock();
+        for diagnostic in diagnostics {
+            let _ = writeln!(stderr, "{}\n", diagnostic.render(self.color));
+        }
+        let errors = diagnostics.len();
+        let _ = writeln!(stderr, "{}", crate::diag::summary(errors, self.color));
+    }
+
+    /// A fatal error with its chain of causes.
+    pub fn error(&self, error: &anyhow::Error) {
+        let mut stderr = std::io::stderr().lock();
+        let label = if self.color { "\x1b[1;31merror\x1b[0m" } else { "error" };
+        let _ = writeln!(stderr, "{label}: {error}");
+        for cause in error.chain().skip(1) {
+            let _ = writeln!(stderr, "  caused by: {cause}");
+        }
+    }
+}
