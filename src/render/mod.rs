@@ -1,6 +1,9 @@
 //! The only code that writes to the terminal: results on stdout, diagnostics, progress and
 //! errors on stderr, coloured when the terminal and `--color`/`NO_COLOR` allow.
 
+pub mod graph;
+pub mod summary;
+
 use std::io::{IsTerminal, Write};
 
 use crate::cli::{ColorChoice, GlobalArgs};

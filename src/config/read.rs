@@ -1,0 +1,568 @@
+//! Typed reading of one merged environment table into the model: keys, types and value forms,
+//! with templates expanded. Every problem becomes a diagnostic and reading goes on, so one run
+//! reports them all.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+
+use super::model::{Environment, ProjectRef, Service, Source, Variable, VariableValue, Volume};
+use super::templates::{self, TemplateError, TemplateInput};
+use super::tree::{self, Entry, Node, Table, Value};
+use crate::diag::{did_you_mean, Diagnostic, Location};
+use crate::refs::is_variable_name;
+
+const TOP_LEVEL_KEYS: &[&str] = &["project", "project_id", "extends", "environment", "shared", "services"];
+const ENVIRONMENT_KEYS: &[&str] = &["name", "renamed_from"];
+const SERVICE_KEYS: &[&str] = &[
+    "id",
+    "renamed_from",
+    "template",
+    "params",
+    "image",
+    "repo",
+    "branch",
+    "volume",
+    "protect",
+    "delete",
+    "ignore",
+    "variables",
+];
+const VOLUME_KEYS: &[&str] = &["mount"];
+const VARIABLE_KEYS: &[&str] = &["value", "sensitive", "from_env", "generate", "length", "alphabet", "preserve"];
+const DEFAULT_ALPHABET: &str = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789";
+
+/// Reads typed values out of located tree nodes, collecting diagnostics.
+pub struct Reader<'d> {
+    pub diagnostics: &'d mut Vec<Diagnostic>,
+}
+
+impl Reader<'_> {
+    /// Reads a merged environment table. `file` is the environment file (for messages and
+    /// template lookup); `start` locates file-level problems such as a missing `project`.
+    pub fn environment(&mut self, file: &Path, start: Location, table: Table) -> Option<Environment> {
+        self.reject_unknown_keys(&table, TOP_LEVEL_KEYS, "at the top of an environment file");
+        let project_name = table.get("project").and_then(|entry| self.string(entry, "project"));
+        let project_id = table.get("project_id").and_then(|entry| self.string(entry, "project_id"));
+        if project_name.is_none() && project_id.is_none() && !table.contains_key("project") {
+            self.push(
+                Diagnostic::error("no Railway project named")
+                    .at(start.clone())
+                    .label("this environment file")
+                    .hint("add `project = \"NAME\"` (or `project_id = \"…\"`) here or in the file it extends"),
+            );
+        }
+        let (name, renamed_from) = match table.get("environment") {
+            Some(entry) => self.environment_name(entry)?,
+            None => return None,
+        };
+        let shared = match table.get("shared") {
+            Some(entry) => self.variables(entry, "shared"),
+            None => BTreeMap::new(),
+        };
+        let mut services = BTreeMap::new();
+        if let Some(entry) = table.get("services") {
+            if let Some(service_tables) = self.table(entry, "services") {
+                for (service_name, service_entry) in service_tables {
+                    if let Some(service) = self.service(file, &name, service_name, service_entry) {
+                        services.insert(service_name.clone(), service);
+                    }
+                }
+            }
+        }
+        Some(Environment {
+            name,
+            renamed_from,
+            project: ProjectRef { name: project_name, id: project_id },
+            file: file.display().to_string(),
+            shared,
+            services,
+        })
+    }
+
+    fn environment_name(&mut self, entry: &Entry) -> Option<(String, Vec<String>)> {
+        match &entry.node.value {
+            Value::String(name) => Some((self.non_empty(name, &entry.node, "environment")?, Vec::new())),
+            Value::Table(table) => {
+                self.reject_unknown_keys(table, ENVIRONMENT_KEYS, "in [environment]");
+                let Some(name_entry) = table.get("name") else {
+                    self.push(
+                        Diagnostic::error("[environment] has no `name`")
+                            .at(entry.key_at.clone())
+                            .label("this table")
+                            .hint("add `name = \"dev\"` to [environment]"),
+                    );
+                    return None;
+                };
+                let name = self.string(name_entry, "environment.name")?;
+                let name = self.non_empty(&name, &name_entry.node, "environment.name")?;
+                let renamed_from = table.get("renamed_from").map(|e| self.names(e, "renamed_from")).unwrap_or_default();
+                Some((name, renamed_from))
+            }
+            other => {
+                self.wrong_type(entry, "environment", "a string or a table", other);
+                None
+            }
+        }
+    }
+
+    fn service(&mut self, file: &Path, environment: &str, name: &str, entry: &Entry) -> Option<Service> {
+        let own = self.table(entry, &format!("services.{name}"))?.clone();
+        self.reject_unknown_keys(&own, SERVICE_KEYS, &format!("in [services.{name}]"));
+        if name.trim().is_empty() {
+            self.push(
+                Diagnostic::error("a service name cannot be empty")
+                    .at(entry.key_at.clone())
+                    .hint("name the service, as in [services.platform-api]"),
+            );
+            return None;
+        }
+        let template = own.get("template").and_then(|e| self.string(e, "template"));
+        let merged = match (&template, own.get("template")) {
+            (Some(template_name), Some(template_entry)) => {
+                let params = own.get("params").map(|e| self.params(e)).unwrap_or(serde_json::json!({}));
+                let input =
+                    TemplateInput { name: template_name, service: name, environment, params, requested_by: file };
+                match templates::expand(&input) {
+                    Ok(mut base) => {
+                        // The template's own keys are checked like the user's.
+                        self.reject_unknown_keys(&base, SERVICE_KEYS, &format!("in template `{template_name}`"));
+                        let mut own = own.clone();
+                        own.remove("template");
+                        own.remove("params");
+                        tree::merge(&mut base, own);
+                        base
+                    }
+                    Err(error) => {
+                        self.template_error(template_entry, error);
+                        own.clone()
+                    }
+                }
+            }
+            _ => {
+                if let Some(params) = own.get("params") {
+                    self.push(
+                        Diagnostic::error(format!("`params` without `template` in service `{name}`"))
+                            .at(params.key_at.clone())
+                            .label("only templates take params")
+                            .hint("add `template = \"postgres\"` or remove `params`"),
+                    );
+                }
+                own.clone()
+            }
+        };
+        let id = merged.get("id").and_then(|e| self.string(e, "id"));
+        let renamed_from = merged.get("renamed_from").map(|e| self.names(e, "renamed_from")).unwrap_or_default();
+        let source = self.source(name, &merged);
+        let volume = merged.get("volume").and_then(|e| self.volume(e));
+        let protect = merged.get("protect").and_then(|e| self.boolean(e, "protect")).unwrap_or(volume.is_some());
+        let delete = merged.get("delete").and_then(|e| self.boolean(e, "delete")).unwrap_or(false);
+        let ignore = merged.get("ignore").map(|e| self.globs(e)).unwrap_or_default();
+        let variables = merged.get("variables").map(|e| self.variables(e, "variables")).unwrap_or_default();
+        Some(Service {
+            name: name.to_string(),
+            id,
+            renamed_from,
+            template,
+            source,
+            volume,
+            protect,
+            delete,
+            ignore,
+            variables,
+            at: entry.key_at.clone(),
+        })
+    }
+
+    fn source(&mut self, service: &str, table: &Table) -> Option<Source> {
+        let image = table.get("image").and_then(|e| self.string(e, "image"));
+        let repo = table.get("repo").and_then(|e| self.string(e, "repo"));
+        let branch = table.get("branch").and_then(|e| self.string(e, "branch"));
+        match (image, repo) {
+            (Some(image), Some(_)) => {
+                let at = table.get("repo").map(|e| e.key_at.clone());
+                self.push(
+                    Diagnostic::error(format!("service `{service}` sets both `image` and `repo`"))
+                        .at_opt(at)
+                        .label("second source")
+                        .hint("a service deploys either an image or a repository: keep one"),
+                );
+                Some(Source::Image(image))
+            }
+            (Some(image), None) => {
+                if let Some(entry) = table.get("branch") {
+                    self.push(
+                        Diagnostic::error("`branch` goes with `repo`, not `image`")
+                            .at(entry.key_at.clone())
+                            .hint("remove `branch`, or deploy from `repo = \"owner/name\"`"),
+                    );
+                }
+                Some(Source::Image(image))
+            }
+            (None, Some(repo)) => Some(Source::Repo { repo, branch }),
+            (None, None) => {
+                if let Some(entry) = table.get("branch") {
+                    self.push(
+                        Diagnostic::error("`branch` without `repo`")
+                            .at(entry.key_at.clone())
+                            .hint("add `repo = \"owner/name\"`"),
+                    );
+                }
+                None
+            }
+        }
+    }
+
+    fn volume(&mut self, entry: &Entry) -> Option<Volume> {
+        let table = self.table(entry, "volume")?;
+        self.reject_unknown_keys(table, VOLUME_KEYS, "in `volume`");
+        let Some(mount_entry) = table.get("mount") else {
+            self.push(
+                Diagnostic::error("`volume` has no `mount`")
+                    .at(entry.key_at.clone())
+                    .hint("write `volume = { mount = \"/data\" }`"),
+            );
+            return None;
+        };
+        let mount = self.string(mount_entry, "volume.mount")?;
+        if !mount.starts_with('/') {
+            self.push(
+                Diagnostic::error(format!("volume mount `{mount}` is not an absolute path"))
+                    .at(mount_entry.node.at.clone())
+                    .label("relative path")
+                    .hint("mount paths start with `/`, as in \"/data\""),
+            );
+            return None;
+        }
+        Some(Volume { mount })
+    }
+
+    /// A table of variables (`[shared]` or a service's `variables`).
+    fn variables(&mut self, entry: &Entry, what: &str) -> BTreeMap<String, Variable> {
+        let Some(table) = self.table(entry, what) else { return BTreeMap::new() };
+        let mut variables = BTreeMap::new();
+        for (name, variable_entry) in table {
+            if !is_variable_name(name) {
+                self.push(
+                    Diagnostic::error(format!("`{name}` is not a valid variable name"))
+                        .at(variable_entry.key_at.clone())
+                        .label("invalid name")
+                        .hint("variable names are letters, digits and `_`, not starting with a digit"),
+                );
+                continue;
+            }
+            if let Some(value) = self.variable_value(name, variable_entry) {
+                variables.insert(name.clone(), Variable { value, at: variable_entry.node.at.clone() });
+            }
+        }
+        variables
+    }
+
+    fn variable_value(&mut self, name: &str, entry: &Entry) -> Option<VariableValue> {
+        let table = match &entry.node.value {
+            Value::String(value) => return Some(VariableValue::Literal { value: value.clone(), sensitive: false }),
+            Value::Integer(number) => {
+                return Some(VariableValue::Literal { value: number.to_string(), sensitive: false })
+            }
+            Value::Float(number) => {
+                return Some(VariableValue::Literal { value: number.to_string(), sensitive: false })
+            }
+            Value::Boolean(flag) => return Some(VariableValue::Literal { value: flag.to_string(), sensitive: false }),
+            Value::Table(table) => table,
+            other => {
+                self.wrong_type(entry, name, "a string or a table such as { from_env = \"NAME\" }", other);
+                return None;
+            }
+        };
+        self.reject_unknown_keys(table, VARIABLE_KEYS, &format!("in variable `{name}`"));
+        let forms: Vec<&str> = ["value", "from_env", "generate", "preserve"]
+            .into_iter()
+            .filter(|form| table.contains_key(*form))
+            .collect();
+        let form_hint = "write one of: \"literal\", { value = \"…\", sensitive = true }, { from_env = \"NAME\" }, \
+                         { generate = \"secret\", length = 32 }, { preserve = true }";
+        let form = match forms.as_slice() {
+            [form] => *form,
+            [] => {
+                self.push(
+                    Diagnostic::error(format!("variable `{name}` has no value"))
+                        .at(entry.node.at.clone())
+                        .label("no value, from_env, generate or preserve")
+                        .hint(form_hint),
+                );
+                return None;
+            }
+            [first, second, ..] => {
+                self.push(
+                    Diagnostic::error(format!("variable `{name}` sets both `{first}` and `{second}`"))
+                        .at(entry.node.at.clone())
+                        .label("pick one")
+                        .hint(form_hint),
+                );
+                return None;
+            }
+        };
+        for (key, only_with) in [("sensitive", "value"), ("length", "generate"), ("alphabet", "generate")] {
+            if let Some(extra) = table.get(key).filter(|_| form != only_with) {
+                self.push(
+                    Diagnostic::error(format!("`{key}` only goes with `{only_with}`"))
+                        .at(extra.key_at.clone())
+                        .hint(format!("remove `{key}` from variable `{name}`")),
+                );
+            }
+        }
+        match form {
+            "value" => {
+                let value = self.string(&table["value"], "value")?;
+                let sensitive = table.get("sensitive").and_then(|e| self.boolean(e, "sensitive")).unwrap_or(false);
+                Some(VariableValue::Literal { value, sensitive })
+            }
+            "from_env" => {
+                let entry = &table["from_env"];
+                let env_name = self.string(entry, "from_env")?;
+                if env_name.is_empty() || env_name.contains('=') || env_name.contains('\0') {
+                    self.push(
+                        Diagnostic::error(format!("`{env_name}` is not an environment variable name"))
+                            .at(entry.node.at.clone())
+                            .hint("name the variable of railform's process environment, as in { from_env = \"DEV_JWT_SECRET\" }"),
+                    );
+                    return None;
+                }
+                Some(VariableValue::FromEnv { name: env_name })
+            }
+            "generate" => {
+                let entry = &table["generate"];
+                let kind = self.string(entry, "generate")?;
+                if kind != "secret" {
+                    self.push(
+                        Diagnostic::error(format!("unknown generator `{kind}`"))
+                            .at(entry.node.at.clone())
+                            .label("expected \"secret\"")
+                            .hint("write { generate = \"secret\", length = 32 }"),
+                    );
+                    return None;
+                }
+                let length = match table.get("length") {
+                    Some(length_entry) => self.length(length_entry)?,
+                    None => 32,
+                };
+                let alphabet = match table.get("alphabet") {
+                    Some(alphabet_entry) => {
+                        let alphabet = self.string(alphabet_entry, "alphabet")?;
+                        if alphabet.chars().count() < 2 {
+                            self.push(
+                                Diagnostic::error("an alphabet needs at least two characters")
+                                    .at(alphabet_entry.node.at.clone())
+                                    .hint("list the characters a secret may use, or remove `alphabet`"),
+                            );
+                            return None;
+                        }
+                        alphabet
+                    }
+                    None => DEFAULT_ALPHABET.to_string(),
+                };
+                Some(VariableValue::Generate { length, alphabet })
+            }
+            _ => {
+                let entry = &table["preserve"];
+                match self.boolean(entry, "preserve")? {
+                    true => Some(VariableValue::Preserve),
+                    false => {
+                        self.push(
+                            Diagnostic::error("`preserve = false` means nothing")
+                                .at(entry.node.at.clone())
+                                .hint("write `{ preserve = true }`, or give the variable a value"),
+                        );
+                        None
+                    }
+                }
+            }
+        }
+    }
+
+    fn length(&mut self, entry: &Entry) -> Option<usize> {
+        match entry.node.value {
+            Value::Integer(length) if (8..=1024).contains(&length) => usize::try_from(length).ok(),
+            Value::Integer(length) => {
+                self.push(
+                    Diagnostic::error(format!("secret length {length} is out of range"))
+                        .at(entry.node.at.clone())
+                        .hint("use a length from 8 to 1024"),
+                );
+                None
+            }
+            ref other => {
+                self.wrong_type(entry, "length", "an integer", other);
+                None
+            }
+        }
+    }
+
+    /// `params` of a template, as JSON for handlebars.
+    fn params(&mut self, entry: &Entry) -> serde_json::Value {
+        if self.table(entry, "params").is_none() {
+            return serde_json::json!({});
+        }
+        to_json(&entry.node)
+    }
+
+    fn template_error(&mut self, entry: &Entry, error: TemplateError) {
+        let diagnostic = Diagnostic::error(error.to_string()).at(entry.node.at.clone());
+        let diagnostic = match &error {
+            TemplateError::Unknown { name, available } => {
+                let hint = match did_you_mean(name, available.iter().map(String::as_str)) {
+                    Some(close) => format!("did you mean `{close}`? Templates: {}", available.join(", ")),
+                    None => format!("templates: {} (or add templates/{name}.toml.hbs)", available.join(", ")),
+                };
+                diagnostic.label("no such template").hint(hint)
+            }
+            _ => diagnostic.label("in this template").hint("fix the template file or the service's `params`"),
+        };
+        self.push(diagnostic);
+    }
+
+    fn names(&mut self, entry: &Entry, what: &str) -> Vec<String> {
+        let strings = self.strings(entry, what);
+        strings
+            .into_iter()
+            .filter_map(|(name, node)| {
+                if name.trim().is_empty() {
+                    self.push(
+                        Diagnostic::error(format!("an empty name in `{what}`"))
+                            .at(node.at.clone())
+                            .hint("remove it or write the earlier name"),
+                    );
+                    None
+                } else {
+                    Some(name)
+                }
+            })
+            .collect()
+    }
+
+    fn globs(&mut self, entry: &Entry) -> Vec<String> {
+        let strings = self.strings(entry, "ignore");
+        strings
+            .into_iter()
+            .filter_map(|(glob, node)| match globset::Glob::new(&glob) {
+                Ok(_) => Some(glob),
+                Err(error) => {
+                    self.push(
+                        Diagnostic::error(format!("`{glob}` is not a valid glob: {}", error.kind()))
+                            .at(node.at.clone())
+                            .hint("use `*` and `?`, as in \"RAILWAY_*\""),
+                    );
+                    None
+                }
+            })
+            .collect()
+    }
+
+    /// An array of strings (a lone string is accepted as a one-element array).
+    fn strings<'n>(&mut self, entry: &'n Entry, what: &str) -> Vec<(String, &'n Node)> {
+        match &entry.node.value {
+            Value::String(single) => vec![(single.clone(), &entry.node)],
+            Value::Array(items) => items
+                .iter()
+                .filter_map(|item| match &item.value {
+                    Value::String(text) => Some((text.clone(), item)),
+                    other => {
+                        self.push(
+                            Diagnostic::error(format!("`{what}` holds {}, expected strings", other.kind()))
+                                .at(item.at.clone())
+                                .label("not a string")
+                                .hint(format!("write {what} = [\"a\", \"b\"]")),
+                        );
+                        None
+                    }
+                })
+                .collect(),
+            other => {
+                self.wrong_type(entry, what, "an array of strings", other);
+                Vec::new()
+            }
+        }
+    }
+
+    fn string(&mut self, entry: &Entry, what: &str) -> Option<String> {
+        match &entry.node.value {
+            Value::String(text) => Some(text.clone()),
+            other => {
+                self.wrong_type(entry, what, "a string", other);
+                None
+            }
+        }
+    }
+
+    fn non_empty(&mut self, text: &str, node: &Node, what: &str) -> Option<String> {
+        if text.trim().is_empty() {
+            self.push(Diagnostic::error(format!("`{what}` is empty")).at(node.at.clone()).hint("write a name"));
+            return None;
+        }
+        Some(text.to_string())
+    }
+
+    fn boolean(&mut self, entry: &Entry, what: &str) -> Option<bool> {
+        match entry.node.value {
+            Value::Boolean(flag) => Some(flag),
+            ref other => {
+                self.wrong_type(entry, what, "true or false", other);
+                None
+            }
+        }
+    }
+
+    fn table<'e>(&mut self, entry: &'e Entry, what: &str) -> Option<&'e Table> {
+        match &entry.node.value {
+            Value::Table(table) => Some(table),
+            other => {
+                self.wrong_type(entry, what, "a table", other);
+                None
+            }
+        }
+    }
+
+    fn wrong_type(&mut self, entry: &Entry, what: &str, expected: &str, found: &Value) {
+        self.push(
+            Diagnostic::error(format!("`{what}` must be {expected}, not {}", found.kind()))
+                .at(entry.node.at.clone())
+                .label(format!("expected {expected}"))
+                .hint(format!("change `{what}` to {expected}")),
+        );
+    }
+
+    fn reject_unknown_keys(&mut self, table: &Table, allowed: &[&str], place: &str) {
+        for (key, entry) in table {
+            if allowed.contains(&key.as_str()) {
+                continue;
+            }
+            let hint = match did_you_mean(key, allowed.iter().copied()) {
+                Some(close) => format!("did you mean `{close}`?"),
+                None => format!("known keys here: {}", allowed.join(", ")),
+            };
+            self.push(
+                Diagnostic::error(format!("unknown key `{key}` {place}"))
+                    .at(entry.key_at.clone())
+                    .label("unknown key")
+                    .hint(hint),
+            );
+        }
+    }
+
+    fn push(&mut self, diagnostic: Diagnostic) {
+        self.diagnostics.push(diagnostic);
+    }
+}
+
+/// A tree node as JSON (template parameters).
+fn to_json(node: &Node) -> serde_json::Value {
+    match &node.value {
+        Value::String(text) | Value::Datetime(text) => serde_json::Value::String(text.clone()),
+        Value::Integer(number) => serde_json::Value::from(*number),
+        Value::Float(number) => serde_json::Value::from(*number),
+        Value::Boolean(flag) => serde_json::Value::Bool(*flag),
+        Value::Array(items) => serde_json::Value::Array(items.iter().map(to_json).collect()),
+        Value::Table(table) => {
+            serde_json::Value::Object(table.iter().map(|(key, entry)| (key.clone(), to_json(&entry.node))).collect())
+        }
+    }
+}
