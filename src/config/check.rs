@@ -230,6 +230,8 @@ fn check_environment_names(environments: &[&Environment], diagnostics: &mut Vec<
                         "environment `{name}` of project {} is claimed by both {} and {}",
                         environment.project, first.file, environment.file
                     ))
+                    .at(environment.at.clone())
+                    .label("second file for this environment")
                     .hint("each environment of a project is described by one file: merge them or rename one"),
                 );
             }
@@ -244,14 +246,16 @@ fn check_renames_across_environments(environments: &[&Environment], diagnostics:
         for service in environment.services.values() {
             for old in &service.renamed_from {
                 match renames.get(old.as_str()) {
-                    Some((new, first_env, _)) if *new != service.name => diagnostics.push(
-                        Diagnostic::error(format!(
-                            "`{old}` is renamed to `{new}` in {} but to `{}` in {}",
-                            first_env.file, service.name, environment.file
-                        ))
-                        .at(service.at.clone())
-                        .hint("service names are project-wide in Railway: rename it to the same name everywhere"),
-                    ),
+                    Some((new, first_env, _)) if *new != service.name && first_env.file != environment.file => {
+                        diagnostics.push(
+                            Diagnostic::error(format!(
+                                "`{old}` is renamed to `{new}` in {} but to `{}` in {}",
+                                first_env.file, service.name, environment.file
+                            ))
+                            .at(service.at.clone())
+                            .hint("service names are project-wide in Railway: rename it to the same name everywhere"),
+                        )
+                    }
                     Some(_) => {}
                     None => {
                         renames.insert(old, (&service.name, environment, &service.at));

@@ -63,6 +63,8 @@ pub struct Environment {
     pub file: String,
     pub shared: BTreeMap<String, Variable>,
     pub services: BTreeMap<String, Service>,
+    /// Where the environment is named (its `environment` key).
+    pub at: Location,
 }
 
 /// A service in one environment.

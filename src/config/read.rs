@@ -51,10 +51,8 @@ impl Reader<'_> {
                     .hint("add `project = \"NAME\"` (or `project_id = \"…\"`) here or in the file it extends"),
             );
         }
-        let (name, renamed_from) = match table.get("environment") {
-            Some(entry) => self.environment_name(entry)?,
-            None => return None,
-        };
+        let environment_entry = table.get("environment")?;
+        let (name, renamed_from) = self.environment_name(environment_entry)?;
         let shared = match table.get("shared") {
             Some(entry) => self.variables(entry, "shared"),
             None => BTreeMap::new(),
@@ -76,6 +74,7 @@ impl Reader<'_> {
             file: file.display().to_string(),
             shared,
             services,
+            at: environment_entry.key_at.clone(),
         })
     }
 
