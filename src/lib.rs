@@ -22,5 +22,7 @@ pub mod cli;
 pub mod config;
 pub mod diag;
 pub mod emulator;
+pub mod plan;
 pub mod refs;
 pub mod render;
+pub mod state;

@@ -8,6 +8,7 @@
 mod check;
 pub mod model;
 mod read;
+pub mod secrets;
 pub mod templates;
 pub mod tree;
 

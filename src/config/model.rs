@@ -79,8 +79,9 @@ pub struct Service {
     pub template: Option<String>,
     pub source: Option<Source>,
     pub volume: Option<Volume>,
-    /// A protected service is never deleted (default: true when it has a volume).
-    pub protect: bool,
+    /// `protect` as written: `None` means protected exactly when the service has a volume
+    /// (declared or live); see [`Service::is_protected`].
+    pub protect: Option<bool>,
     /// An explicit tombstone: the only way railform deletes a service.
     pub delete: bool,
     /// Globs of live variable names railform never reports or prunes.
@@ -90,6 +91,11 @@ pub struct Service {
 }
 
 impl Service {
+    /// True when railform must never delete this service. `live_volume`: the live service has one.
+    pub fn is_protected(&self, live_volume: bool) -> bool {
+        self.protect.unwrap_or(self.volume.is_some() || live_volume)
+    }
+
     /// True when railform must leave live variable `name` alone.
     pub fn ignores(&self, name: &str) -> bool {
         self.ignore

@@ -153,7 +153,7 @@ impl Reader<'_> {
         let renamed_from = merged.get("renamed_from").map(|e| self.names(e, "renamed_from")).unwrap_or_default();
         let source = self.source(name, &merged);
         let volume = merged.get("volume").and_then(|e| self.volume(e));
-        let protect = merged.get("protect").and_then(|e| self.boolean(e, "protect")).unwrap_or(volume.is_some());
+        let protect = merged.get("protect").and_then(|e| self.boolean(e, "protect"));
         let delete = merged.get("delete").and_then(|e| self.boolean(e, "delete")).unwrap_or(false);
         let ignore = merged.get("ignore").map(|e| self.globs(e)).unwrap_or_default();
         let variables = merged.get("variables").map(|e| self.variables(e, "variables")).unwrap_or_default();

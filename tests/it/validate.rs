@@ -128,7 +128,7 @@ fn the_example_environments_are_valid() {
     assert_eq!(prod.renamed_from, ["production"]);
     let db = &prod.services["platform-db"];
     assert_eq!(db.renamed_from, ["Postgres-OG9n"]);
-    assert!(db.protect, "a service with a volume is protected by default");
+    assert!(db.is_protected(false), "a service with a volume is protected by default");
     assert_eq!(db.volume.as_ref().unwrap().mount, "/var/lib/postgresql/data");
 }
 

@@ -1,0 +1,86 @@
+//! Values of `{ from_env = "NAME" }` variables, read from railform's own process environment
+//! when planning. A missing variable is a diagnostic at the line that asks for it.
+
+use std::collections::BTreeMap;
+use std::fmt;
+
+use sha2::{Digest, Sha256};
+
+use super::model::{Model, VariableValue};
+use crate::diag::{Diagnostic, Diagnostics};
+
+/// A secret value: no `Display`, and `Debug` shows only a mask.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Secret(String);
+
+impl Secret {
+    pub fn new(value: String) -> Self {
+        Secret(value)
+    }
+    /// The value, for comparing and sending; never for printing.
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+    /// Hex SHA-256 of the value, kept in saved plans instead of the value.
+    pub fn sha256(&self) -> String {
+        sha256_hex(&self.0)
+    }
+}
+
+impl fmt::Debug for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("Secret(***)")
+    }
+}
+
+/// Hex SHA-256 of a string.
+pub fn sha256_hex(text: &str) -> String {
+    Sha256::digest(text.as_bytes()).iter().map(|byte| format!("{byte:02x}")).collect()
+}
+
+/// `from_env` values by environment variable name.
+#[derive(Debug, Clone, Default)]
+pub struct Secrets(BTreeMap<String, Secret>);
+
+impl Secrets {
+    pub fn get(&self, name: &str) -> Option<&Secret> {
+        self.0.get(name)
+    }
+
+    /// Reads every `from_env` variable the model asks for, through `lookup` (the process
+    /// environment in production). Every missing one is reported.
+    pub fn resolve(model: &Model, lookup: impl Fn(&str) -> Option<String>) -> Result<Secrets, Diagnostics> {
+        let mut secrets = BTreeMap::new();
+        let mut diagnostics = Diagnostics::default();
+        for environment in &model.environments {
+            let variables = environment
+                .shared
+                .iter()
+                .chain(environment.services.values().filter(|s| !s.delete).flat_map(|s| s.variables.iter()));
+            for (name, variable) in variables {
+                let VariableValue::FromEnv { name: env_name } = &variable.value else { continue };
+                if secrets.contains_key(env_name) {
+                    continue;
+                }
+                match lookup(env_name) {
+                    Some(value) => {
+                        secrets.insert(env_name.clone(), Secret::new(value));
+                    }
+                    None => diagnostics.push(
+                        Diagnostic::error(format!(
+                            "`{name}` reads ${env_name}, which is not set in railform's environment"
+                        ))
+                        .at(variable.at.clone())
+                        .label("from_env")
+                        .hint(format!("export {env_name}=… before running railform (in CI: a masked secret)")),
+                    ),
+                }
+            }
+        }
+        if diagnostics.is_empty() {
+            Ok(Secrets(secrets))
+        } else {
+            Err(diagnostics)
+        }
+    }
+}
