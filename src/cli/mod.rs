@@ -1,6 +1,7 @@
 //! The command line: clap derive types (their doc comments are the `--help` text) and one thin
 //! file per command. Each command returns an [`Outcome`]; [`run`] maps it to an exit code.
 
+mod completions;
 mod emulator;
 mod graph;
 mod validate;
@@ -57,6 +58,8 @@ pub enum Command {
     Graph(graph::GraphArgs),
     /// Serve a local emulator of Railway's GraphQL API.
     Emulator(emulator::EmulatorArgs),
+    /// Print a shell completion script (bash, zsh, fish, elvish, powershell).
+    Completions(completions::CompletionsArgs),
 }
 
 /// Environment files or folders to read.
@@ -85,6 +88,7 @@ pub fn run(cli: Cli) -> ExitCode {
         Command::Validate(args) => validate::run(&printer, &args),
         Command::Graph(args) => graph::run(&printer, &args),
         Command::Emulator(args) => emulator::run(&printer, &args),
+        Command::Completions(args) => completions::run(&printer, &args),
     };
     match result {
         Ok(Outcome::Success) => ExitCode::SUCCESS,

@@ -615,7 +615,15 @@ impl<'m, 'l> ProjectDiff<'m, 'l> {
                     (Some(_), _) => (Action::Update, "the live value differs from the file".to_string()),
                 };
                 let shown = |text: &str| if *sensitive { MASK.to_string() } else { text.to_string() };
-                (action, reason, wire, live_value.map(shown), Some(shown(&desired_wire)))
+                let (before, after) = match (action, live_value) {
+                    // A rewrite changes only references: show those, not the whole value.
+                    (Action::Rewrite, Some(live_value)) => {
+                        let (before, after) = reference_summary(live_value, renames);
+                        (Some(before), Some(after))
+                    }
+                    _ => (live_value.map(shown), Some(shown(&desired_wire))),
+                };
+                (action, reason, wire, before, after)
             }
         };
         let mut change = target.change(&self.project_name, address, action, name, reason, upsert(wire));

@@ -2,6 +2,7 @@
 //! errors on stderr, coloured when the terminal and `--color`/`NO_COLOR` allow.
 
 pub mod graph;
+pub mod plan;
 pub mod summary;
 
 use std::io::{IsTerminal, Write};

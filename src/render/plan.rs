@@ -1,0 +1,234 @@
+//! A [`Plan`] as people and programs read it: Terraform-like text, a stable JSON document, and
+//! a markdown report (rendered from `templates/plan.md.hbs`) for pull-request comments. All
+//! three come from one [`PlanView`], which is where values are hidden or masked.
+
+use std::fmt::Write;
+use std::path::Path;
+
+use handlebars::Handlebars;
+use serde::Serialize;
+
+use crate::plan::{Action, Change, Kind, Plan, Summary, Unmanaged, FORMAT_VERSION, MASK};
+
+/// The built-in markdown report template; a project's `templates/plan.md.hbs` overrides it.
+pub const PLAN_MARKDOWN_TEMPLATE: &str = include_str!("../../templates/plan.md.hbs");
+
+/// What a shown value is replaced with when `--show-values` is not given.
+pub const HIDDEN: &str = "(hidden)";
+
+/// The public document: `--format json`, and the context of the markdown template.
+#[derive(Debug, Clone, Serialize)]
+pub struct PlanView {
+    pub format_version: u32,
+    pub changes: Vec<ChangeView>,
+    pub unmanaged: Vec<Unmanaged>,
+    pub warnings: Vec<String>,
+    pub summary: Summary,
+    /// Changes per environment, in plan order, each with its own summary.
+    pub environments: Vec<EnvironmentView>,
+    /// `Plan: …` or `No changes.`
+    pub summary_line: String,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct ChangeView {
+    pub address: String,
+    pub action: Action,
+    pub kind: Kind,
+    pub project: String,
+    pub environment: Option<String>,
+    pub service: Option<String>,
+    pub name: Option<String>,
+    pub before: Option<String>,
+    pub after: Option<String>,
+    pub sensitive: bool,
+    pub reason: String,
+    /// `+`, `~`, `-`, `>` or `↻`.
+    pub sign: &'static str,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct EnvironmentView {
+    /// Empty for project-wide changes (service renames and creates).
+    pub name: String,
+    pub changes: Vec<ChangeView>,
+    pub unmanaged: Vec<Unmanaged>,
+    pub summary: Summary,
+    pub summary_line: String,
+}
+
+impl PlanView {
+    /// The view of `plan`; non-sensitive variable values are hidden unless `show_values`.
+    pub fn new(plan: &Plan, show_values: bool) -> PlanView {
+        let changes: Vec<ChangeView> = plan.changes.iter().map(|c| ChangeView::new(c, show_values)).collect();
+        let mut environments: Vec<EnvironmentView> = Vec::new();
+        for (name, group) in plan.by_environment() {
+            let unmanaged: Vec<Unmanaged> =
+                plan.unmanaged.iter().filter(|u| u.environment.as_deref().unwrap_or("") == name).cloned().collect();
+            let owned: Vec<Change> = group.iter().map(|c| (*c).clone()).collect();
+            let summary = Summary::of(&owned, &unmanaged);
+            environments.push(EnvironmentView {
+                summary_line: summary.line(),
+                summary,
+                changes: group.iter().map(|c| ChangeView::new(c, show_values)).collect(),
+                unmanaged,
+                name,
+            });
+        }
+        for unmanaged in &plan.unmanaged {
+            let name = unmanaged.environment.clone().unwrap_or_default();
+            if !environments.iter().any(|e| e.name == name) {
+                let list: Vec<Unmanaged> =
+                    plan.unmanaged.iter().filter(|u| u.environment.as_deref().unwrap_or("") == name).cloned().collect();
+                let summary = Summary::of(&[], &list);
+                environments.push(EnvironmentView {
+                    name,
+                    changes: Vec::new(),
+                    summary_line: summary.line(),
+                    summary,
+                    unmanaged: list,
+                });
+            }
+        }
+        PlanView {
+            format_version: FORMAT_VERSION,
+            changes,
+            unmanaged: plan.unmanaged.clone(),
+            warnings: plan.warnings.clone(),
+            summary: plan.summary.clone(),
+            environments,
+            summary_line: plan.summary.line(),
+        }
+    }
+}
+
+impl ChangeView {
+    fn new(change: &Change, show_values: bool) -> ChangeView {
+        // Values of variables are hidden by default; references, sources and names are not values.
+        let is_value = matches!(change.kind, Kind::Variable | Kind::SharedVariable) && change.action != Action::Rewrite;
+        let hide = |value: &Option<String>| match value {
+            Some(_) if change.sensitive => Some(MASK.to_string()),
+            Some(_) if is_value && !show_values && value.as_deref() != Some("(generated secret)") => {
+                Some(HIDDEN.to_string())
+            }
+            other => other.clone(),
+        };
+        ChangeView {
+            address: change.address.clone(),
+            action: change.action,
+            kind: change.kind,
+            project: change.project.clone(),
+            environment: change.environment.clone(),
+            service: change.service.clone(),
+            name: change.name.clone(),
+            before: hide(&change.before),
+            after: hide(&change.after),
+            sensitive: change.sensitive,
+            reason: change.reason.clone(),
+            sign: change.action.sign(),
+        }
+    }
+}
+
+/// `--format json`.
+pub fn json(plan: &Plan, show_values: bool) -> String {
+    let view = PlanView::new(plan, show_values);
+    serde_json::to_string_pretty(&view).unwrap_or_else(|error| format!("{{\"error\": \"{error}\"}}"))
+}
+
+/// `--format markdown`: the project's `templates/plan.md.hbs` if it has one, else the built-in.
+pub fn markdown(plan: &Plan, show_values: bool, project_dir: &Path) -> anyhow::Result<String> {
+    let local = project_dir.join("templates/plan.md.hbs");
+    let template = match std::fs::read_to_string(&local) {
+        Ok(text) => text,
+        Err(_) => PLAN_MARKDOWN_TEMPLATE.to_string(),
+    };
+    let mut handlebars = Handlebars::new();
+    handlebars.register_escape_fn(escape_markdown);
+    handlebars.register_helper("eq", Box::new(eq_helper));
+    let view = PlanView::new(plan, show_values);
+    handlebars.render_template(&template, &view).map_err(|error| anyhow::anyhow!("plan.md.hbs: {error}"))
+}
+
+handlebars::handlebars_helper!(eq_helper: |a: Json, b: Json| a == b);
+
+/// Keeps values from breaking the markdown table they sit in.
+fn escape_markdown(text: &str) -> String {
+    text.replace('|', "\\|").replace('<', "&lt;").replace('>', "&gt;").replace('\n', " ")
+}
+
+/// Terraform-like text: one block per environment, a summary line each, then the total.
+pub fn text(plan: &Plan, show_values: bool, color: bool) -> String {
+    let view = PlanView::new(plan, show_values);
+    let paint = |code: &str, text: &str| if color { format!("\x1b[{code}m{text}\x1b[0m") } else { text.to_string() };
+    let mut out = String::new();
+    for environment in &view.environments {
+        let heading = if environment.name.is_empty() {
+            "project-wide".to_string()
+        } else {
+            format!("environment {}", environment.name)
+        };
+        let _ = writeln!(out, "{}", paint("1", &heading));
+        for change in &environment.changes {
+            let code = match change.action {
+                Action::Create => "32",
+                Action::Update | Action::Rewrite => "33",
+                Action::Delete => "31",
+                Action::Rename => "36",
+                Action::Deploy => "2",
+            };
+            let label = describe(change);
+            let _ = writeln!(out, "  {} {label}", paint(code, change.sign));
+            if change.action != Action::Deploy {
+                let _ = writeln!(out, "      {}", paint("2", &format!("# {}", change.reason)));
+            }
+        }
+        for unmanaged in &environment.unmanaged {
+            let _ = writeln!(out, "  {} {}  {}", paint("35", "?"), unmanaged.address, paint("2", "# in Railway, not in the files"));
+        }
+        if !environment.name.is_empty() {
+            let _ = writeln!(out, "  {}", environment.summary_line);
+        }
+        out.push('\n');
+    }
+    for warning in &view.warnings {
+        let _ = writeln!(out, "{} {warning}", paint("33", "warning:"));
+    }
+    if view.summary.unmanaged > 0 {
+        let _ = writeln!(
+            out,
+            "{} live object(s) not in the files (drift): declare them, `ignore` them, or run with --prune.",
+            view.summary.unmanaged
+        );
+    }
+    let _ = writeln!(out, "{}", paint("1", &view.summary_line));
+    out
+}
+
+fn describe(change: &ChangeView) -> String {
+    let values = match (&change.before, &change.after) {
+        (Some(before), Some(after)) => format!(": {before} → {after}"),
+        (None, Some(after)) => format!(": {after}"),
+        (Some(before), None) => format!(": was {before}"),
+        (None, None) => String::new(),
+    };
+    match (change.action, change.kind) {
+        (Action::Deploy, _) => format!("deploy {}", change.address),
+        (Action::Rename, _) => format!("rename {} {}{values}", kind_word(change.kind), change.address),
+        _ => format!("{} {}{values}", kind_word(change.kind), change.address),
+    }
+}
+
+fn kind_word(kind: Kind) -> &'static str {
+    match kind {
+        Kind::Project => "project",
+        Kind::Environment => "environment",
+        Kind::Service => "service",
+        Kind::Volume => "volume",
+        Kind::Source => "source",
+        Kind::Variable => "variable",
+        Kind::SharedVariable => "shared variable",
+        Kind::Reference => "reference",
+        Kind::Deployment => "deployment",
+    }
+}
