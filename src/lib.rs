@@ -18,6 +18,7 @@
 //!
 //! Start reading at [`cli::run`].
 
+pub mod apply;
 pub mod cli;
 pub mod config;
 pub mod diag;

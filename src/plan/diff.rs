@@ -42,7 +42,7 @@ pub fn diff(model: &Model, live: &[Option<LiveProject>], secrets: &Secrets, opti
         warnings.extend(project_diff.warnings);
         fingerprint.projects.push(project_fingerprint(project, live));
     }
-    changes.sort_by_key(|change| phase(&change.operation));
+    changes.sort_by_key(phase);
     Plan::new(changes, unmanaged, warnings, fingerprint)
 }
 
@@ -57,10 +57,14 @@ fn project_fingerprint(project: &ProjectRef, live: Option<&LiveProject>) -> Proj
     }
 }
 
-/// The order `apply` runs changes in: environments, services, renames with their rewrites,
-/// variables, deletes, deploys. Sorting is stable, so each rename keeps its rewrites after it.
-fn phase(operation: &Operation) -> u8 {
-    match operation {
+/// The order `apply` runs changes in: environments, services, renames with their reference
+/// rewrites, variables, deletes, deploys. Sorting is stable, so changes of one instance stay
+/// together (apply sends them as one write).
+fn phase(change: &Change) -> u8 {
+    if change.action == Action::Rewrite {
+        return 3;
+    }
+    match &change.operation {
         Operation::CreateProject { .. } => 0,
         Operation::CreateEnvironment { .. } | Operation::RenameEnvironment { .. } => 1,
         Operation::CreateService { .. }

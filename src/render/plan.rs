@@ -184,7 +184,13 @@ pub fn text(plan: &Plan, show_values: bool, color: bool) -> String {
             }
         }
         for unmanaged in &environment.unmanaged {
-            let _ = writeln!(out, "  {} {}  {}", paint("35", "?"), unmanaged.address, paint("2", "# in Railway, not in the files"));
+            let _ = writeln!(
+                out,
+                "  {} {}  {}",
+                paint("35", "?"),
+                unmanaged.address,
+                paint("2", "# in Railway, not in the files")
+            );
         }
         if !environment.name.is_empty() {
             let _ = writeln!(out, "  {}", environment.summary_line);

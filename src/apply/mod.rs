@@ -1,0 +1,3 @@
+//! Carrying out a plan: ordered writes, then verification.
+
+pub mod values;

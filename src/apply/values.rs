@@ -1,0 +1,102 @@
+//! The values `apply` writes. A plan holds sensitive values only as a source and a hash; here
+//! they are obtained again (from the environment files, the process environment or a fresh
+//! random generator) and checked against what was planned.
+
+use rand::Rng;
+
+use crate::config::model::Model;
+use crate::config::secrets::{sha256_hex, Secret, Secrets};
+use crate::plan::{SecretSource, WireValue};
+use crate::refs;
+
+/// Why a planned value cannot be written.
+#[derive(Debug, thiserror::Error)]
+pub enum ValueError {
+    #[error("${name} changed since the plan was made; make a new plan")]
+    EnvChanged { name: String },
+    #[error("${name} is not set; it was set when the plan was made")]
+    EnvMissing { name: String },
+    #[error("the sensitive value of {address} changed in the files since the plan was made; make a new plan")]
+    FileChanged { address: String },
+    #[error("{address} is no longer a sensitive value of the files; make a new plan")]
+    FileMissing { address: String },
+}
+
+/// Everything a plan's values can come from.
+pub struct ValueSources<'a> {
+    pub model: &'a Model,
+    pub secrets: &'a Secrets,
+}
+
+impl ValueSources<'_> {
+    /// The value to send for `wire`, checked against the hash recorded in the plan.
+    pub fn resolve(&self, wire: &WireValue) -> Result<Secret, ValueError> {
+        match wire {
+            WireValue::Plain(text) => Ok(Secret::new(text.clone())),
+            WireValue::Secret(SecretSource::Env { name, sha256 }) => {
+                let value = self.secrets.get(name).ok_or_else(|| ValueError::EnvMissing { name: name.clone() })?;
+                if &value.sha256() != sha256 {
+                    return Err(ValueError::EnvChanged { name: name.clone() });
+                }
+                Ok(value.clone())
+            }
+            WireValue::Secret(SecretSource::File { address, sha256 }) => {
+                let literal =
+                    self.literal_at(address).ok_or_else(|| ValueError::FileMissing { address: address.clone() })?;
+                let wire = refs::to_railway_syntax(literal);
+                if &sha256_hex(&wire) != sha256 {
+                    return Err(ValueError::FileChanged { address: address.clone() });
+                }
+                Ok(Secret::new(wire))
+            }
+            WireValue::Secret(SecretSource::Generate { length, alphabet }) => Ok(generate(*length, alphabet)),
+        }
+    }
+
+    /// The literal declared at `ENV/SERVICE/VAR` or `ENV/shared/VAR`.
+    fn literal_at(&self, address: &str) -> Option<&str> {
+        let mut parts = address.splitn(3, '/');
+        let (environment, owner, name) = (parts.next()?, parts.next()?, parts.next()?);
+        let environment = self.model.environments.iter().find(|e| e.name == environment)?;
+        let variable = match owner {
+            "shared" => environment.shared.get(name),
+            service => environment.services.get(service)?.variables.get(name),
+        }?;
+        variable.value.literal()
+    }
+}
+
+/// A fresh random secret of `length` characters drawn from `alphabet` (OS-seeded CSPRNG).
+pub fn generate(length: usize, alphabet: &str) -> Secret {
+    let characters: Vec<char> = alphabet.chars().collect();
+    if characters.is_empty() {
+        return Secret::new(String::new());
+    }
+    let mut rng = rand::rng();
+    Secret::new((0..length).map(|_| characters[rng.random_range(0..characters.len())]).collect())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn generated_secrets_have_the_asked_length_and_alphabet() {
+        let secret = generate(48, "ab");
+        assert_eq!(secret.expose().len(), 48);
+        assert!(secret.expose().chars().all(|c| c == 'a' || c == 'b'));
+        assert_ne!(
+            generate(32, "abcdefghijklmnopqrstuvwxyz").expose(),
+            generate(32, "abcdefghijklmnopqrstuvwxyz").expose()
+        );
+    }
+
+    #[test]
+    fn a_changed_environment_secret_is_refused() {
+        let model = Model::default();
+        let secrets = Secrets::resolve(&model, |_| None).unwrap();
+        let sources = ValueSources { model: &model, secrets: &secrets };
+        let planned = WireValue::Secret(SecretSource::Env { name: "X".into(), sha256: sha256_hex("old") });
+        assert!(matches!(sources.resolve(&planned), Err(ValueError::EnvMissing { .. })));
+    }
+}
