@@ -13,6 +13,7 @@
 //! - [`diag`]: diagnostics with file:line:column, a snippet and a hint; many per run.
 //! - [`config`]: reads environment files (extends, templates) into the validated [`config::model`].
 //! - [`refs`]: the `$<<Service.VAR>>` / `${{Service.VAR}}` reference language: parse, print, rewrite.
+//! - [`railway`]: the GraphQL client: one generic `send` for every operation in `graphql/`; auth, retries.
 //! - [`render`]: the only code that prints: results, diagnostics, errors.
 //! - [`emulator`]: a local stand-in for Railway's GraphQL API, used by `--emulator` and every test.
 //!
@@ -22,5 +23,6 @@ pub mod cli;
 pub mod config;
 pub mod diag;
 pub mod emulator;
+pub mod railway;
 pub mod refs;
 pub mod render;
