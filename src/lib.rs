@@ -14,6 +14,7 @@
 //! - [`config`]: reads environment files (extends, templates) into the validated [`config::model`].
 //! - [`refs`]: the `$<<Service.VAR>>` / `${{Service.VAR}}` reference language: parse, print, rewrite.
 //! - [`railway`]: the GraphQL client: one generic `send` for every operation in `graphql/`; auth, retries.
+//! - [`state`]: live state read through the client (1 + E requests) and normalised for the planner.
 //! - [`render`]: the only code that prints: results, diagnostics, errors.
 //! - [`emulator`]: a local stand-in for Railway's GraphQL API, used by `--emulator` and every test.
 //!
@@ -26,3 +27,4 @@ pub mod emulator;
 pub mod railway;
 pub mod refs;
 pub mod render;
+pub mod state;

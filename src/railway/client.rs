@@ -212,12 +212,16 @@ impl Client {
 
 /// The JSON request body. Top-level variables that are `None` are left out rather than sent as
 /// `null`: Railway treats an explicit `null` argument as "clear it", an absent one as "unset".
+/// (Input objects skip their `None` fields themselves: see [`super::operations`].)
 fn encode_request<V: serde::Serialize>(query: &QueryBody<V>) -> Result<Vec<u8>, ApiError> {
     let operation = query.operation_name;
     let encode_error = |error: serde_json::Error| ApiError::Encode { operation, detail: describe_json_error(&error) };
     let mut body = serde_json::to_value(query).map_err(encode_error)?;
-    if let Some(serde_json::Value::Object(variables)) = body.get_mut("variables") {
-        variables.retain(|_, value| !value.is_null());
+    match body.get_mut("variables") {
+        Some(serde_json::Value::Object(variables)) => variables.retain(|_, value| !value.is_null()),
+        // Operations without variables serialise them as `null`; send `{}` as most servers expect.
+        Some(variables) => *variables = serde_json::Value::Object(serde_json::Map::new()),
+        None => {}
     }
     serde_json::to_vec(&body).map_err(encode_error)
 }
