@@ -1,0 +1,3 @@
+//! railform's integration tests: one binary, one module per area.
+
+mod client;
