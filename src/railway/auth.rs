@@ -58,11 +58,11 @@ impl Token {
         }
     }
 
-    /// The HTTP header name and value that carry this token.
+    /// The HTTP header name (lower case, as HTTP/2 requires) and value that carry this token.
     pub(crate) fn header(&self) -> (&'static str, String) {
         match self {
-            Token::Api(secret) => ("Authorization", format!("Bearer {}", secret.expose())),
-            Token::Project(secret) => ("Project-Access-Token", secret.expose().to_owned()),
+            Token::Api(secret) => ("authorization", format!("Bearer {}", secret.expose())),
+            Token::Project(secret) => ("project-access-token", secret.expose().to_owned()),
         }
     }
 }
@@ -92,9 +92,9 @@ mod tests {
     #[test]
     fn picks_the_header_from_the_variable_set() {
         let api = Token::from_values(Some("a".into()), None).unwrap().unwrap();
-        assert_eq!(api.header(), ("Authorization", "Bearer a".to_owned()));
+        assert_eq!(api.header(), ("authorization", "Bearer a".to_owned()));
         let project = Token::from_values(None, Some("p".into())).unwrap().unwrap();
-        assert_eq!(project.header(), ("Project-Access-Token", "p".to_owned()));
+        assert_eq!(project.header(), ("project-access-token", "p".to_owned()));
         assert_eq!(Token::from_values(Some(" ".into()), None), Ok(None));
     }
 

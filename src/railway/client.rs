@@ -9,9 +9,9 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use graphql_client::{GraphQLQuery, QueryBody};
-use reqwest::header::{HeaderValue, CONTENT_TYPE, RETRY_AFTER};
+use reqwest::header::{HeaderName, HeaderValue, CONTENT_TYPE, RETRY_AFTER};
 
-use super::auth::{Token, TokenError};
+use super::auth::{Token, TokenError, API_TOKEN_VAR, PROJECT_TOKEN_VAR};
 use super::error::{describe_json_error, redact_message, ApiError};
 use super::operations::{Effect, Operation};
 use super::retry::{parse_retry_after, Fault, RetryPolicy, Timeouts};
@@ -74,6 +74,8 @@ pub struct Client {
     http: reqwest::Client,
     endpoint: reqwest::Url,
     token: Option<Token>,
+    /// The token's header, built once and marked sensitive so the HTTP stack never logs it.
+    auth_header: Option<(HeaderName, HeaderValue)>,
     retry: RetryPolicy,
     observer: Option<Arc<dyn RequestObserver>>,
     requests_sent: AtomicU64,
@@ -109,7 +111,16 @@ impl Client {
             .build()
             .map_err(|error| ApiError::Settings(error.to_string()))?;
         let retry = RetryPolicy { max_attempts: settings.retry.max_attempts.max(1), ..settings.retry };
-        Ok(Client { http, endpoint, token: settings.token, retry, observer: None, requests_sent: AtomicU64::new(0) })
+        let auth_header = settings.token.as_ref().map(auth_header).transpose()?;
+        Ok(Client {
+            http,
+            endpoint,
+            token: settings.token,
+            auth_header,
+            retry,
+            observer: None,
+            requests_sent: AtomicU64::new(0),
+        })
     }
 
     /// Reports every attempt to `observer`.
@@ -174,9 +185,8 @@ impl Client {
         payload: Vec<u8>,
     ) -> (Option<u16>, Result<Q::ResponseData, AttemptError>) {
         let mut request = self.http.post(self.endpoint.clone()).header(CONTENT_TYPE, "application/json").body(payload);
-        if let Some(token) = &self.token {
-            let (name, value) = token.header();
-            request = request.header(name, value);
+        if let Some((name, value)) = &self.auth_header {
+            request = request.header(name.clone(), value.clone());
         }
         let response = match request.send().await {
             Ok(response) => response,
@@ -208,6 +218,21 @@ impl Client {
             observer.observe(&event);
         }
     }
+}
+
+/// The header carrying `token`, marked sensitive. A token that cannot be a header value is an
+/// error that does not show it.
+fn auth_header(token: &Token) -> Result<(HeaderName, HeaderValue), ApiError> {
+    let (name, value) = token.header();
+    let mut value = HeaderValue::from_str(&value).map_err(|_| {
+        let variable = match token {
+            Token::Api(_) => API_TOKEN_VAR,
+            Token::Project(_) => PROJECT_TOKEN_VAR,
+        };
+        ApiError::Settings(format!("the token in {variable} contains characters not allowed in an HTTP header"))
+    })?;
+    value.set_sensitive(true);
+    Ok((HeaderName::from_static(name), value))
 }
 
 /// The JSON request body. Top-level variables that are `None` are left out rather than sent as
@@ -288,6 +313,7 @@ fn error_chain(error: &dyn std::error::Error) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::railway::auth::Secret;
     use crate::railway::operations::{service_create, volume_create, ServiceCreate, ServiceVariables, VolumeCreate};
 
     fn encoded<Q: GraphQLQuery>(variables: Q::Variables) -> serde_json::Value {
@@ -334,6 +360,16 @@ mod tests {
             variables,
             serde_json::json!({"input": {"projectId": "p1", "mountPath": "/data", "serviceId": "s1"}})
         );
+    }
+
+    #[test]
+    fn a_token_unfit_for_a_header_is_refused_without_showing_it() {
+        let settings = Settings {
+            token: Some(Token::Api(Secret::new("bad\ntoken"))),
+            ..Settings::new("http://127.0.0.1:9/graphql/v2")
+        };
+        let error = Client::new(settings).unwrap_err().to_string();
+        assert!(error.contains("RAILWAY_API_TOKEN") && !error.contains("bad"), "{error}");
     }
 
     #[test]

@@ -583,3 +583,28 @@ async fn the_observer_sees_operations_attempts_and_retries() {
         RequestEvent::Attempted { operation: "ProjectById", attempt: 2, status: Some(200), .. }
     ));
 }
+
+/// graphql_client checks selections at compile time; this also checks arguments, variable types
+/// and nullability of every operation document against the vendored schema.
+#[test]
+fn every_operation_document_validates_against_the_schema() {
+    use apollo_compiler::{ExecutableDocument, Schema};
+
+    let folder = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("graphql");
+    let schema_path = folder.join("railway.schema.graphql");
+    let schema = Schema::parse_and_validate(std::fs::read_to_string(&schema_path).unwrap(), &schema_path)
+        .unwrap_or_else(|invalid| panic!("{}", invalid.errors));
+    let mut checked = 0;
+    for entry in std::fs::read_dir(&folder).unwrap() {
+        let path = entry.unwrap().path();
+        if path == schema_path || path.extension().is_none_or(|ext| ext != "graphql") {
+            continue;
+        }
+        let text = std::fs::read_to_string(&path).unwrap();
+        if let Err(invalid) = ExecutableDocument::parse_and_validate(&schema, text, &path) {
+            panic!("{}", invalid.errors);
+        }
+        checked += 1;
+    }
+    assert!(checked >= 21, "only {checked} operation documents found");
+}
