@@ -608,3 +608,35 @@ fn every_operation_document_validates_against_the_schema() {
     }
     assert!(checked >= 21, "only {checked} operation documents found");
 }
+
+#[tokio::test]
+async fn an_unreadable_answer_to_a_create_is_ambiguous() {
+    let server = ScriptedServer::start(|_, _| Reply::Json(json!({"data": {"serviceCreate": {"id": 5}}}))).await;
+    let client = client_for(&server, api_token());
+    let error = client.create_service(&new_service()).await.unwrap_err();
+    assert!(matches!(error, ApiError::Ambiguous { operation: "ServiceCreate", .. }), "{error:?}");
+    assert_eq!(server.count(), 1);
+}
+
+#[tokio::test]
+async fn a_workspace_token_finds_a_project_through_its_workspaces() {
+    let server = ScriptedServer::start(|index, request| match request.operation() {
+        "MyProjects" => graphql_errors(&["Not Authorized"]),
+        "ApiTokenWorkspaces" => {
+            Reply::Json(json!({"data": {"apiToken": {"workspaces": [{"id": "w1", "name": "acme"}]}}}))
+        }
+        "WorkspaceProjects" => {
+            assert_eq!(request.body["variables"]["workspaceId"], "w1");
+            let project = project_json("p1", "platform", &[("e1", "production")], &[]);
+            Reply::Json(json!({"data": {"workspace": {"id": "w1", "name": "acme",
+                "projects": {"edges": [{"node": project}]}}}}))
+        }
+        _ => platform_project(index, request),
+    })
+    .await;
+    let client = client_for(&server, api_token());
+    let project = state::read(&client, &ProjectSelector::Name("platform".into())).await.unwrap().unwrap();
+    assert_eq!(project.environments.len(), 1);
+    let operations: Vec<String> = server.received().iter().map(|request| request.operation().to_owned()).collect();
+    assert_eq!(operations, ["MyProjects", "ApiTokenWorkspaces", "WorkspaceProjects", "EnvironmentState"]);
+}
