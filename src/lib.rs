@@ -10,9 +10,13 @@
 //! ```
 //!
 //! - [`cli`]: clap types (their doc comments are `--help`) and one thin file per command.
+//! - [`plan`]: the Plan (changes with their operations) and the pure diff that computes it.
+//! - [`apply`]: carries out a plan in order, then verifies.
 //! - [`diag`]: diagnostics with file:line:column, a snippet and a hint; many per run.
 //! - [`config`]: reads environment files (extends, templates) into the validated [`config::model`].
 //! - [`refs`]: the `$<<Service.VAR>>` / `${{Service.VAR}}` reference language: parse, print, rewrite.
+//! - [`railway`]: the GraphQL client: one generic `send` for every operation in `graphql/`; auth, retries.
+//! - [`state`]: live state read through the client (1 + E requests) and normalised for the planner.
 //! - [`render`]: the only code that prints: results, diagnostics, errors.
 //! - [`emulator`]: a local stand-in for Railway's GraphQL API, used by `--emulator` and every test.
 //!
@@ -24,6 +28,7 @@ pub mod config;
 pub mod diag;
 pub mod emulator;
 pub mod plan;
+pub mod railway;
 pub mod refs;
 pub mod render;
 pub mod state;

@@ -470,10 +470,11 @@ impl<'m, 'l> ProjectDiff<'m, 'l> {
                 );
                 self.changes.last_mut().expect("just pushed").after = Some(volume.mount.clone());
                 changed = true;
-            } else if !mounts.contains(&volume.mount) {
+            } else if !mounts.iter().any(|m| m.mount_path == volume.mount) {
+                let live_paths: Vec<&str> = mounts.iter().map(|m| m.mount_path.as_str()).collect();
                 self.warnings.push(format!(
                     "{address}: the live volume is mounted at {} but the file says {}; railform does not move volumes",
-                    mounts.join(", "),
+                    live_paths.join(", "),
                     volume.mount
                 ));
             }
@@ -999,7 +1000,7 @@ fn reference_summary(text: &str, renames: &[Rename]) -> (String, String) {
 
 fn source_matches(desired: &Source, live: Option<&LiveSource>) -> bool {
     match (desired, live) {
-        (Source::Image(want), Some(LiveSource::Image(have))) => want == have,
+        (Source::Image(want), Some(LiveSource::Image { image: have })) => want == have,
         (Source::Repo { repo, branch }, Some(LiveSource::Repo { repo: live_repo, branch: live_branch })) => {
             repo == live_repo && (branch.is_none() || branch == live_branch)
         }
@@ -1009,7 +1010,7 @@ fn source_matches(desired: &Source, live: Option<&LiveSource>) -> bool {
 
 fn describe_source(source: &LiveSource) -> String {
     match source {
-        LiveSource::Image(image) => image.clone(),
+        LiveSource::Image { image } => image.clone(),
         LiveSource::Repo { repo, branch } => format!("{repo}@{}", branch.as_deref().unwrap_or("(default branch)")),
     }
 }

@@ -1,57 +1,195 @@
-//! Live state: a Railway project as read from the API, normalised for the diff.
-//! (Provisional types; the reader lands with the Railway client.)
+//! Live state: reads a Railway project through the [`railway`](crate::railway) client and
+//! normalises it into [`LiveProject`], the shape the planner compares the files against. This is
+//! the only place that maps GraphQL answers into railform's model.
+//!
+//! Cost: one request finds the project with its environments and services, then one request per
+//! environment reads its config, all environments concurrently: 1 + E requests in all. (A
+//! workspace token, which Railway's `me` refuses, needs a few more to find a project by name.)
 
-use std::collections::BTreeMap;
+mod config;
+mod live;
 
-use serde::Serialize;
+use futures::future::try_join_all;
 
-#[derive(Debug, Clone, Serialize)]
-pub struct LiveProject {
-    pub id: String,
-    pub name: String,
-    pub services: Vec<LiveService>,
-    pub environments: Vec<LiveEnvironment>,
+use crate::railway::operations::{self as ops};
+use crate::railway::{ApiError, Client, Token};
+
+pub use config::{parse as parse_config, ConfigShapeError, ParsedConfig};
+pub use live::{LiveEnvironment, LiveInstance, LiveProject, LiveService, LiveSource, LiveValue, LiveVolumeMount};
+
+/// Which project to read.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ProjectSelector {
+    /// A pinned `project_id`.
+    Id(String),
+    /// The project's name (`project = "…"`).
+    Name(String),
 }
 
-#[derive(Debug, Clone, Serialize)]
-pub struct LiveService {
-    pub id: String,
-    pub name: String,
+/// Why the live state could not be read.
+#[derive(Debug, thiserror::Error)]
+pub enum StateError {
+    #[error(transparent)]
+    Api(#[from] ApiError),
+
+    #[error("environment {environment:?}: its config is not in the expected shape at {}: {}", shape.path, shape.detail)]
+    MalformedConfig { environment: String, shape: ConfigShapeError },
+
+    #[error("{} projects are named {name:?} (ids: {}); pin one with `project_id = \"…\"`", ids.len(), ids.join(", "))]
+    AmbiguousName { name: String, ids: Vec<String> },
+
+    #[error(
+        "the project token in RAILWAY_TOKEN belongs to project {token_project:?}, not {wanted}; \
+         use that project's token, or an account token in RAILWAY_API_TOKEN"
+    )]
+    OutsideTokenScope { wanted: String, token_project: String },
 }
 
-#[derive(Debug, Clone, Serialize)]
-pub struct LiveEnvironment {
-    pub id: String,
-    pub name: String,
-    pub config_etag: String,
-    pub shared: BTreeMap<String, LiveValue>,
-    pub instances: BTreeMap<String, LiveInstance>,
+/// Reads the selected project and every environment's config. A project that does not exist is
+/// `Ok(None)`: the plan will create it.
+pub async fn read(client: &Client, selector: &ProjectSelector) -> Result<Option<LiveProject>, StateError> {
+    let Some(outline) = find_project(client, selector).await? else {
+        return Ok(None);
+    };
+    let mut environments =
+        try_join_all(outline.environments.iter().map(|env| read_environment(client, &env.id))).await?;
+    environments.sort_by(|a, b| a.name.cmp(&b.name));
+    let mut services: Vec<LiveService> =
+        outline.services.into_iter().map(|service| LiveService { id: service.id, name: service.name }).collect();
+    services.sort_by(|a, b| a.name.cmp(&b.name));
+    Ok(Some(LiveProject { id: outline.id, name: outline.name, services, environments }))
 }
 
-#[derive(Debug, Clone, Serialize, Default)]
-pub struct LiveInstance {
-    pub source: Option<LiveSource>,
-    pub volume_mounts: Vec<String>,
-    pub variables: BTreeMap<String, LiveValue>,
+/// Reads one environment: its config (variables decrypted) and config etag.
+pub async fn read_environment(client: &Client, environment_id: &str) -> Result<LiveEnvironment, StateError> {
+    let variables = ops::environment_state::Variables { id: environment_id.to_owned() };
+    let environment = client.send::<ops::EnvironmentState>(variables).await?.environment;
+    let parsed = config::parse(environment.config)
+        .map_err(|shape| StateError::MalformedConfig { environment: environment.name.clone(), shape })?;
+    Ok(LiveEnvironment {
+        id: environment.id,
+        name: environment.name,
+        config_etag: environment.config_etag,
+        shared: parsed.shared,
+        instances: parsed.instances,
+    })
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub enum LiveSource {
-    Image(String),
-    Repo { repo: String, branch: Option<String> },
+/// An id and a name, as listed in a project outline.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct Named {
+    id: String,
+    name: String,
 }
 
-#[derive(Clone, PartialEq, Eq, Serialize)]
-pub enum LiveValue {
-    Value(String),
-    Sealed,
+/// A project with the ids and names of its environments and services: what one request finds.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct ProjectOutline {
+    id: String,
+    name: String,
+    environments: Vec<Named>,
+    services: Vec<Named>,
 }
 
-impl std::fmt::Debug for LiveValue {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self {
-            LiveValue::Value(_) => f.write_str("Value(***)"),
-            LiveValue::Sealed => f.write_str("Sealed"),
+/// Builds a [`ProjectOutline`] from any of the generated project types, which share their
+/// field names but are distinct types (one per operation).
+macro_rules! outline {
+    ($project:expr) => {{
+        let project = $project;
+        ProjectOutline {
+            id: project.id,
+            name: project.name,
+            environments: project
+                .environments
+                .edges
+                .into_iter()
+                .map(|edge| Named { id: edge.node.id, name: edge.node.name })
+                .collect(),
+            services: project
+                .services
+                .edges
+                .into_iter()
+                .map(|edge| Named { id: edge.node.id, name: edge.node.name })
+                .collect(),
         }
+    }};
+}
+
+/// Finds the project in one request (account or project token) and lists its environments and
+/// services.
+async fn find_project(client: &Client, selector: &ProjectSelector) -> Result<Option<ProjectOutline>, StateError> {
+    if let Some(Token::Project(_)) = client.token() {
+        return project_of_project_token(client, selector).await;
     }
+    match selector {
+        ProjectSelector::Id(id) => project_by_id(client, id).await,
+        ProjectSelector::Name(name) => project_by_name(client, name).await,
+    }
+}
+
+async fn project_by_id(client: &Client, id: &str) -> Result<Option<ProjectOutline>, StateError> {
+    match client.send::<ops::ProjectById>(ops::project_by_id::Variables { id: id.to_owned() }).await {
+        Ok(data) => Ok(Some(outline!(data.project))),
+        Err(error) if error.is_not_found() => Ok(None),
+        Err(error) => Err(error.into()),
+    }
+}
+
+/// A project token is scoped to one project: read it, and check it is the one asked for.
+async fn project_of_project_token(
+    client: &Client,
+    selector: &ProjectSelector,
+) -> Result<Option<ProjectOutline>, StateError> {
+    let scope = client.send::<ops::ProjectTokenScope>(ops::project_token_scope::Variables {}).await?.project_token;
+    let project = outline!(scope.project);
+    let (matches, wanted) = match selector {
+        ProjectSelector::Id(id) => (project.id == *id, format!("project id {id:?}")),
+        ProjectSelector::Name(name) => (project.name == *name, format!("project {name:?}")),
+    };
+    if matches {
+        Ok(Some(project))
+    } else {
+        Err(StateError::OutsideTokenScope { wanted, token_project: project.name })
+    }
+}
+
+/// With an account token, `me` lists every workspace's projects in one request. A workspace
+/// token is refused by `me`; its workspaces are then listed and searched.
+async fn project_by_name(client: &Client, name: &str) -> Result<Option<ProjectOutline>, StateError> {
+    let candidates = match client.send::<ops::MyProjects>(ops::my_projects::Variables {}).await {
+        Ok(data) => data
+            .me
+            .workspaces
+            .into_iter()
+            .flat_map(|workspace| workspace.projects.edges)
+            .map(|edge| outline!(edge.node))
+            .collect(),
+        Err(error) if error.is_not_authorized() && matches!(client.token(), Some(Token::Api(_))) => {
+            projects_of_workspace_token(client).await?
+        }
+        Err(error) => return Err(error.into()),
+    };
+    let mut matching: Vec<ProjectOutline> = candidates.into_iter().filter(|project| project.name == name).collect();
+    match matching.len() {
+        0 => Ok(None),
+        1 => Ok(matching.pop()),
+        _ => Err(StateError::AmbiguousName {
+            name: name.to_owned(),
+            ids: matching.into_iter().map(|project| project.id).collect(),
+        }),
+    }
+}
+
+async fn projects_of_workspace_token(client: &Client) -> Result<Vec<ProjectOutline>, StateError> {
+    let workspaces =
+        client.send::<ops::ApiTokenWorkspaces>(ops::api_token_workspaces::Variables {}).await?.api_token.workspaces;
+    let listings = try_join_all(workspaces.into_iter().map(|workspace| {
+        client.send::<ops::WorkspaceProjects>(ops::workspace_projects::Variables { workspace_id: workspace.id })
+    }))
+    .await?;
+    Ok(listings
+        .into_iter()
+        .flat_map(|listing| listing.workspace.projects.edges)
+        .map(|edge| outline!(edge.node))
+        .collect())
 }

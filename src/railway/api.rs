@@ -1,0 +1,350 @@
+//! Typed wrappers, one per operation railform uses: plain Rust arguments in, ids out. Each is a
+//! thin call to [`Client::send`]; none retries or decides anything on its own.
+
+use std::collections::BTreeMap;
+use std::fmt;
+
+use super::client::Client;
+use super::error::ApiError;
+use super::operations::{self as ops, EnvironmentVariables};
+
+/// An id with the name Railway gave it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct IdName {
+    pub id: String,
+    pub name: String,
+}
+
+/// A project just created, with the environment Railway created in it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CreatedProject {
+    pub id: String,
+    pub name: String,
+    pub environments: Vec<IdName>,
+}
+
+/// Where a service's code comes from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ServiceSource {
+    /// A container image reference.
+    Image(String),
+    /// A GitHub repository (`owner/name`) and optionally the branch to deploy.
+    Repo { repo: String, branch: Option<String> },
+}
+
+/// A service to create.
+#[derive(Clone, PartialEq, Eq)]
+pub struct NewService {
+    pub project_id: String,
+    pub name: String,
+    pub source: Option<ServiceSource>,
+    /// Only this environment; `None` creates the service in every environment.
+    pub environment_id: Option<String>,
+    /// Variables to create it with (values may be secrets).
+    pub variables: BTreeMap<String, String>,
+}
+
+/// An environment to create.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewEnvironment {
+    pub project_id: String,
+    pub name: String,
+    /// Copy services, volumes and variables from this environment.
+    pub source_environment_id: Option<String>,
+    pub skip_initial_deploys: bool,
+}
+
+/// A volume to create and mount into a service.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewVolume {
+    pub project_id: String,
+    pub service_id: String,
+    pub mount_path: String,
+    /// Only this environment; `None` creates it in every environment.
+    pub environment_id: Option<String>,
+}
+
+/// Variables to write in one environment, for one service or (without `service_id`) shared.
+#[derive(Clone, PartialEq, Eq)]
+pub struct VariableWrite {
+    pub project_id: String,
+    pub environment_id: String,
+    pub service_id: Option<String>,
+    /// Name → value; the values may be secrets.
+    pub variables: BTreeMap<String, String>,
+    /// Delete every variable not in `variables`.
+    pub replace: bool,
+    /// Do not deploy after writing (railform deploys once, at the end of an apply).
+    pub skip_deploys: bool,
+}
+
+/// Debug output that names variables but never shows their values.
+struct VariableNames<'a>(&'a BTreeMap<String, String>);
+
+impl fmt::Debug for VariableNames<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_map().entries(self.0.keys().map(|name| (name, "***"))).finish()
+    }
+}
+
+impl fmt::Debug for NewService {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("NewService")
+            .field("project_id", &self.project_id)
+            .field("name", &self.name)
+            .field("source", &self.source)
+            .field("environment_id", &self.environment_id)
+            .field("variables", &VariableNames(&self.variables))
+            .finish()
+    }
+}
+
+impl fmt::Debug for VariableWrite {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("VariableWrite")
+            .field("project_id", &self.project_id)
+            .field("environment_id", &self.environment_id)
+            .field("service_id", &self.service_id)
+            .field("variables", &VariableNames(&self.variables))
+            .field("replace", &self.replace)
+            .field("skip_deploys", &self.skip_deploys)
+            .finish()
+    }
+}
+
+fn to_environment_variables(variables: &BTreeMap<String, String>) -> EnvironmentVariables {
+    variables.iter().map(|(name, value)| (name.clone(), Some(value.clone()))).collect()
+}
+
+/// Mutations answering `Boolean!` say `false` when Railway declined without an error.
+fn require_true(operation: &'static str, answer: bool) -> Result<(), ApiError> {
+    if answer {
+        Ok(())
+    } else {
+        Err(ApiError::GraphQl { operation, messages: vec!["Railway answered false (nothing was done)".to_owned()] })
+    }
+}
+
+impl Client {
+    /// `variables(…)`: a service's variables, or the shared ones without `service_id`. With
+    /// `unrendered`, references come back as raw `${{…}}` templates. Sealed values are `None`.
+    pub async fn variables(
+        &self,
+        project_id: &str,
+        environment_id: &str,
+        service_id: Option<&str>,
+        unrendered: bool,
+    ) -> Result<EnvironmentVariables, ApiError> {
+        let variables = ops::service_variables::Variables {
+            project_id: project_id.to_owned(),
+            environment_id: environment_id.to_owned(),
+            service_id: service_id.map(str::to_owned),
+            unrendered: Some(unrendered),
+        };
+        Ok(self.send::<ops::ServiceVariables>(variables).await?.variables)
+    }
+
+    /// `variablesForServiceDeployment(…)`: the rendered variables a deployment would see.
+    pub async fn deployment_variables(
+        &self,
+        project_id: &str,
+        environment_id: &str,
+        service_id: &str,
+    ) -> Result<EnvironmentVariables, ApiError> {
+        let variables = ops::deployment_variables::Variables {
+            project_id: project_id.to_owned(),
+            environment_id: environment_id.to_owned(),
+            service_id: service_id.to_owned(),
+        };
+        Ok(self.send::<ops::DeploymentVariables>(variables).await?.variables_for_service_deployment)
+    }
+
+    /// `projectCreate`. Never retried after an ambiguous failure (see [`ApiError::Ambiguous`]).
+    pub async fn create_project(&self, name: &str, workspace_id: Option<&str>) -> Result<CreatedProject, ApiError> {
+        let input = ops::project_create::ProjectCreateInput {
+            name: Some(name.to_owned()),
+            workspace_id: workspace_id.map(str::to_owned),
+            ..Default::default()
+        };
+        let project = self.send::<ops::ProjectCreate>(ops::project_create::Variables { input }).await?.project_create;
+        let environments = project
+            .environments
+            .edges
+            .into_iter()
+            .map(|edge| IdName { id: edge.node.id, name: edge.node.name })
+            .collect();
+        Ok(CreatedProject { id: project.id, name: project.name, environments })
+    }
+
+    /// `environmentCreate`. Never retried after an ambiguous failure.
+    pub async fn create_environment(&self, environment: &NewEnvironment) -> Result<IdName, ApiError> {
+        let input = ops::environment_create::EnvironmentCreateInput {
+            project_id: environment.project_id.clone(),
+            name: environment.name.clone(),
+            source_environment_id: environment.source_environment_id.clone(),
+            skip_initial_deploys: environment.skip_initial_deploys.then_some(true),
+            ..Default::default()
+        };
+        let created = self.send::<ops::EnvironmentCreate>(ops::environment_create::Variables { input }).await?;
+        Ok(IdName { id: created.environment_create.id, name: created.environment_create.name })
+    }
+
+    /// `environmentRename`: the id stays.
+    pub async fn rename_environment(&self, id: &str, name: &str) -> Result<(), ApiError> {
+        let variables = ops::environment_rename::Variables {
+            id: id.to_owned(),
+            input: ops::environment_rename::EnvironmentRenameInput { name: name.to_owned() },
+        };
+        self.send::<ops::EnvironmentRename>(variables).await.map(drop)
+    }
+
+    /// `environmentDelete`.
+    pub async fn delete_environment(&self, id: &str) -> Result<(), ApiError> {
+        let variables = ops::environment_delete::Variables { id: id.to_owned() };
+        let answer = self.send::<ops::EnvironmentDelete>(variables).await?.environment_delete;
+        require_true(ops::environment_delete::OPERATION_NAME, answer)
+    }
+
+    /// `serviceCreate`. Never retried after an ambiguous failure.
+    pub async fn create_service(&self, service: &NewService) -> Result<IdName, ApiError> {
+        let (source, branch) = match &service.source {
+            Some(ServiceSource::Image(image)) => {
+                (Some(ops::service_create::ServiceSourceInput { image: Some(image.clone()), repo: None }), None)
+            }
+            Some(ServiceSource::Repo { repo, branch }) => (
+                Some(ops::service_create::ServiceSourceInput { image: None, repo: Some(repo.clone()) }),
+                branch.clone(),
+            ),
+            None => (None, None),
+        };
+        let input = ops::service_create::ServiceCreateInput {
+            project_id: service.project_id.clone(),
+            name: Some(service.name.clone()),
+            source,
+            branch,
+            environment_id: service.environment_id.clone(),
+            variables: (!service.variables.is_empty()).then(|| to_environment_variables(&service.variables)),
+            ..Default::default()
+        };
+        let created = self.send::<ops::ServiceCreate>(ops::service_create::Variables { input }).await?;
+        Ok(IdName { id: created.service_create.id, name: created.service_create.name })
+    }
+
+    /// `serviceUpdate` with a new name: project-wide; the id, volume and data stay.
+    pub async fn rename_service(&self, id: &str, name: &str) -> Result<(), ApiError> {
+        let variables = ops::service_update::Variables {
+            id: id.to_owned(),
+            input: ops::service_update::ServiceUpdateInput { name: Some(name.to_owned()), icon: None },
+        };
+        self.send::<ops::ServiceUpdate>(variables).await.map(drop)
+    }
+
+    /// `serviceDelete` in every environment.
+    pub async fn delete_service(&self, id: &str) -> Result<(), ApiError> {
+        let variables = ops::service_delete::Variables { id: id.to_owned(), environment_id: None };
+        let answer = self.send::<ops::ServiceDelete>(variables).await?.service_delete;
+        require_true(ops::service_delete::OPERATION_NAME, answer)
+    }
+
+    /// `variableCollectionUpsert`: writes many variables in one request.
+    pub async fn upsert_variables(&self, write: &VariableWrite) -> Result<(), ApiError> {
+        let input = ops::variable_collection_upsert::VariableCollectionUpsertInput {
+            project_id: write.project_id.clone(),
+            environment_id: write.environment_id.clone(),
+            service_id: write.service_id.clone(),
+            variables: to_environment_variables(&write.variables),
+            replace: Some(write.replace),
+            skip_deploys: Some(write.skip_deploys),
+        };
+        let answer = self
+            .send::<ops::VariableCollectionUpsert>(ops::variable_collection_upsert::Variables { input })
+            .await?
+            .variable_collection_upsert;
+        require_true(ops::variable_collection_upsert::OPERATION_NAME, answer)
+    }
+
+    /// `variableDelete`: one variable of a service, or a shared one without `service_id`.
+    pub async fn delete_variable(
+        &self,
+        project_id: &str,
+        environment_id: &str,
+        service_id: Option<&str>,
+        name: &str,
+    ) -> Result<(), ApiError> {
+        let input = ops::variable_delete::VariableDeleteInput {
+            project_id: project_id.to_owned(),
+            environment_id: environment_id.to_owned(),
+            service_id: service_id.map(str::to_owned),
+            name: name.to_owned(),
+        };
+        let answer = self.send::<ops::VariableDelete>(ops::variable_delete::Variables { input }).await?.variable_delete;
+        require_true(ops::variable_delete::OPERATION_NAME, answer)
+    }
+
+    /// `volumeCreate`, mounted into the service. Never retried after an ambiguous failure.
+    pub async fn create_volume(&self, volume: &NewVolume) -> Result<IdName, ApiError> {
+        let input = ops::volume_create::VolumeCreateInput {
+            project_id: volume.project_id.clone(),
+            service_id: Some(volume.service_id.clone()),
+            mount_path: volume.mount_path.clone(),
+            environment_id: volume.environment_id.clone(),
+            region: None,
+        };
+        let created = self.send::<ops::VolumeCreate>(ops::volume_create::Variables { input }).await?;
+        Ok(IdName { id: created.volume_create.id, name: created.volume_create.name })
+    }
+
+    /// `serviceInstanceUpdate` in one environment; fields left `None` stay as they are.
+    pub async fn update_service_instance(
+        &self,
+        service_id: &str,
+        environment_id: &str,
+        input: ops::service_instance_update::ServiceInstanceUpdateInput,
+    ) -> Result<(), ApiError> {
+        let variables = ops::service_instance_update::Variables {
+            service_id: service_id.to_owned(),
+            environment_id: Some(environment_id.to_owned()),
+            input,
+        };
+        let answer = self.send::<ops::ServiceInstanceUpdate>(variables).await?.service_instance_update;
+        require_true(ops::service_instance_update::OPERATION_NAME, answer)
+    }
+
+    /// `serviceInstanceRedeploy`: redeploys the latest deployment.
+    pub async fn redeploy_service_instance(&self, environment_id: &str, service_id: &str) -> Result<(), ApiError> {
+        let variables = ops::service_instance_redeploy::Variables {
+            environment_id: environment_id.to_owned(),
+            service_id: service_id.to_owned(),
+        };
+        let answer = self.send::<ops::ServiceInstanceRedeploy>(variables).await?.service_instance_redeploy;
+        require_true(ops::service_instance_redeploy::OPERATION_NAME, answer)
+    }
+
+    /// `serviceInstanceDeployV2`: deploys the current source; returns the deployment id.
+    pub async fn deploy_service_instance(&self, environment_id: &str, service_id: &str) -> Result<String, ApiError> {
+        let variables = ops::service_instance_deploy_v2::Variables {
+            environment_id: environment_id.to_owned(),
+            service_id: service_id.to_owned(),
+        };
+        Ok(self.send::<ops::ServiceInstanceDeployV2>(variables).await?.service_instance_deploy_v2)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn debug_of_writes_names_variables_but_hides_values() {
+        let write = VariableWrite {
+            project_id: "p".into(),
+            environment_id: "e".into(),
+            service_id: None,
+            variables: BTreeMap::from([("API_KEY".to_owned(), "hunter2".to_owned())]),
+            replace: false,
+            skip_deploys: true,
+        };
+        let shown = format!("{write:?}");
+        assert!(shown.contains("API_KEY") && !shown.contains("hunter2"), "{shown}");
+    }
+}

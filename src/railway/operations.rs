@@ -1,0 +1,142 @@
+//! The GraphQL operations railform sends: one `graphql/*.graphql` document per operation, each
+//! checked against `graphql/railway.schema.graphql` at compile time, plus what [`Client::send`]
+//! needs to know about each one (whether it creates something).
+//!
+//! Generated input structs skip `None` fields when serialised: Railway reads an explicit `null`
+//! as "clear this field", so unset optional fields must be absent, never `null`.
+//!
+//! [`Client::send`]: super::Client::send
+
+use graphql_client::GraphQLQuery;
+
+/// Railway's `EnvironmentConfig` scalar: a JSON document (see [`crate::state`] for its shape).
+pub type EnvironmentConfig = serde_json::Value;
+/// Railway's `EnvironmentVariables` scalar: variable name → value (`null` when sealed).
+pub type EnvironmentVariables = std::collections::BTreeMap<String, Option<String>>;
+/// Railway's `JSON` scalar.
+#[allow(clippy::upper_case_acronyms)]
+pub type JSON = serde_json::Value;
+/// Railway's `DateTime` scalar, kept as the ISO 8601 text the API sends.
+pub type DateTime = String;
+
+/// What sending an operation can do to Railway, which decides how a failure may be retried.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Effect {
+    /// Reads nothing but state: always safe to send again.
+    Read,
+    /// A write that gives the same result when repeated (upsert, rename, delete, deploy).
+    IdempotentWrite,
+    /// A write that creates something: sending it twice may create it twice.
+    Create,
+}
+
+/// A GraphQL operation railform sends, with its [`Effect`].
+pub trait Operation: GraphQLQuery {
+    const EFFECT: Effect;
+}
+
+/// Declares one operation: its derive (document checked against the schema) and its [`Effect`].
+macro_rules! operation {
+    ($(#[$doc:meta])* $name:ident = $document:literal, $effect:ident) => {
+        $(#[$doc])*
+        #[derive(GraphQLQuery)]
+        #[graphql(
+            schema_path = "graphql/railway.schema.graphql",
+            query_path = $document,
+            response_derives = "Debug, Clone",
+            variables_derives = "Default",
+            skip_serializing_none
+        )]
+        pub struct $name;
+
+        impl Operation for $name {
+            const EFFECT: Effect = Effect::$effect;
+        }
+    };
+}
+
+operation!(
+    /// A project with its environments and services, by id.
+    ProjectById = "graphql/project_by_id.graphql", Read
+);
+operation!(
+    /// Every project an account token sees, across its workspaces.
+    MyProjects = "graphql/my_projects.graphql", Read
+);
+operation!(
+    /// The project and environment a project token is scoped to.
+    ProjectTokenScope = "graphql/project_token_scope.graphql", Read
+);
+operation!(
+    /// The workspaces of a workspace token.
+    ApiTokenWorkspaces = "graphql/api_token_workspaces.graphql", Read
+);
+operation!(
+    /// The projects of one workspace.
+    WorkspaceProjects = "graphql/workspace_projects.graphql", Read
+);
+operation!(
+    /// One environment's config (decrypted) and config etag.
+    EnvironmentState = "graphql/environment_state.graphql", Read
+);
+operation!(
+    /// `variables(…)`: a service's (or the shared) variables, optionally unrendered.
+    ServiceVariables = "graphql/service_variables.graphql", Read
+);
+operation!(
+    /// `variablesForServiceDeployment(…)`: what a deployment sees, rendered.
+    DeploymentVariables = "graphql/deployment_variables.graphql", Read
+);
+operation!(
+    /// `projectCreate`.
+    ProjectCreate = "graphql/project_create.graphql", Create
+);
+operation!(
+    /// `environmentCreate`.
+    EnvironmentCreate = "graphql/environment_create.graphql", Create
+);
+operation!(
+    /// `environmentRename`.
+    EnvironmentRename = "graphql/environment_rename.graphql", IdempotentWrite
+);
+operation!(
+    /// `environmentDelete`.
+    EnvironmentDelete = "graphql/environment_delete.graphql", IdempotentWrite
+);
+operation!(
+    /// `serviceCreate`.
+    ServiceCreate = "graphql/service_create.graphql", Create
+);
+operation!(
+    /// `serviceUpdate` (railform renames with it).
+    ServiceUpdate = "graphql/service_update.graphql", IdempotentWrite
+);
+operation!(
+    /// `serviceDelete`.
+    ServiceDelete = "graphql/service_delete.graphql", IdempotentWrite
+);
+operation!(
+    /// `variableCollectionUpsert`.
+    VariableCollectionUpsert = "graphql/variable_collection_upsert.graphql", IdempotentWrite
+);
+operation!(
+    /// `variableDelete`.
+    VariableDelete = "graphql/variable_delete.graphql", IdempotentWrite
+);
+operation!(
+    /// `volumeCreate`.
+    VolumeCreate = "graphql/volume_create.graphql", Create
+);
+operation!(
+    /// `serviceInstanceUpdate`.
+    ServiceInstanceUpdate = "graphql/service_instance_update.graphql", IdempotentWrite
+);
+operation!(
+    /// `serviceInstanceRedeploy`.
+    ServiceInstanceRedeploy = "graphql/service_instance_redeploy.graphql", IdempotentWrite
+);
+operation!(
+    /// `serviceInstanceDeployV2`: starts a deployment. Repeating it starts another deployment of
+    /// the same source, which railform accepts as harmless.
+    ServiceInstanceDeployV2 = "graphql/service_instance_deploy.graphql", IdempotentWrite
+);

@@ -1,0 +1,143 @@
+//! The live-state types: a Railway project as railform sees it, normalised from the API into the
+//! shape the planner compares against. `Debug` never shows a variable's value.
+
+use std::collections::BTreeMap;
+use std::fmt;
+
+use serde::Serialize;
+
+/// A project as it exists on Railway.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct LiveProject {
+    pub id: String,
+    pub name: String,
+    /// Every service of the project (service names are project-wide), sorted by name.
+    pub services: Vec<LiveService>,
+    /// Every environment, sorted by name.
+    pub environments: Vec<LiveEnvironment>,
+}
+
+/// A service: project-wide identity. Its per-environment settings are [`LiveInstance`]s.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct LiveService {
+    pub id: String,
+    pub name: String,
+}
+
+/// One environment and everything configured in it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct LiveEnvironment {
+    pub id: String,
+    pub name: String,
+    /// Changes whenever the environment's config changes; a saved plan checks it.
+    pub config_etag: String,
+    /// Shared variables of the environment.
+    pub shared: BTreeMap<String, LiveValue>,
+    /// Service id → that service's settings in this environment.
+    pub instances: BTreeMap<String, LiveInstance>,
+}
+
+/// A service's settings in one environment.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Default)]
+pub struct LiveInstance {
+    pub source: Option<LiveSource>,
+    /// Volumes mounted into the service, sorted by mount path.
+    pub volume_mounts: Vec<LiveVolumeMount>,
+    /// The service's variables, raw (`${{…}}` templates unrendered).
+    pub variables: BTreeMap<String, LiveValue>,
+}
+
+/// Where a service's code comes from.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum LiveSource {
+    Image { image: String },
+    Repo { repo: String, branch: Option<String> },
+}
+
+/// A volume mounted into a service.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct LiveVolumeMount {
+    pub volume_id: String,
+    /// The volume's name, when the config lists it.
+    pub volume_name: Option<String>,
+    pub mount_path: String,
+}
+
+/// A variable's live value. `Debug` masks it; read it with [`LiveValue::value`].
+#[derive(Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum LiveValue {
+    /// The raw value, references as `${{…}}` templates.
+    Value(String),
+    /// Sealed: Railway never returns the value (also used when the value is not readable).
+    Sealed,
+}
+
+impl LiveValue {
+    /// The raw value, `None` when sealed.
+    pub fn value(&self) -> Option<&str> {
+        match self {
+            LiveValue::Value(value) => Some(value),
+            LiveValue::Sealed => None,
+        }
+    }
+}
+
+impl fmt::Debug for LiveValue {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            LiveValue::Value(_) => f.write_str("Value(***)"),
+            LiveValue::Sealed => f.write_str("Sealed"),
+        }
+    }
+}
+
+impl LiveProject {
+    pub fn service(&self, id: &str) -> Option<&LiveService> {
+        self.services.iter().find(|service| service.id == id)
+    }
+
+    /// Service names are case-sensitive, as in Railway references.
+    pub fn service_by_name(&self, name: &str) -> Option<&LiveService> {
+        self.services.iter().find(|service| service.name == name)
+    }
+
+    pub fn environment(&self, id: &str) -> Option<&LiveEnvironment> {
+        self.environments.iter().find(|environment| environment.id == id)
+    }
+
+    pub fn environment_by_name(&self, name: &str) -> Option<&LiveEnvironment> {
+        self.environments.iter().find(|environment| environment.name == name)
+    }
+
+    /// The settings of the service named `service_name` in the environment named `environment_name`.
+    pub fn instance_by_names(&self, environment_name: &str, service_name: &str) -> Option<&LiveInstance> {
+        let service = self.service_by_name(service_name)?;
+        self.environment_by_name(environment_name)?.instance(&service.id)
+    }
+}
+
+impl LiveEnvironment {
+    pub fn instance(&self, service_id: &str) -> Option<&LiveInstance> {
+        self.instances.get(service_id)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn debug_masks_values() {
+        let instance = LiveInstance {
+            variables: BTreeMap::from([
+                ("TOKEN".to_owned(), LiveValue::Value("hunter2".to_owned())),
+                ("SEALED".to_owned(), LiveValue::Sealed),
+            ]),
+            ..LiveInstance::default()
+        };
+        let shown = format!("{instance:?}");
+        assert!(shown.contains("TOKEN") && !shown.contains("hunter2"), "{shown}");
+    }
+}
