@@ -17,6 +17,8 @@
 //! - [`refs`]: the `$<<Service.VAR>>` / `${{Service.VAR}}` reference language: parse, print, rewrite.
 //! - [`railway`]: the GraphQL client: one generic `send` for every operation in `graphql/`; auth, retries.
 //! - [`state`]: live state read through the client (1 + E requests) and normalised for the planner.
+//! - [`secret`]: the one type secret values travel in; it never prints.
+//! - [`session`]: one run's client (or in-process emulator) and the concurrent live-state reads.
 //! - [`render`]: the only code that prints: results, diagnostics, errors.
 //! - [`emulator`]: a local stand-in for Railway's GraphQL API, used by `--emulator` and every test.
 //!
@@ -31,4 +33,6 @@ pub mod plan;
 pub mod railway;
 pub mod refs;
 pub mod render;
+pub mod secret;
+pub mod session;
 pub mod state;

@@ -1,3 +1,274 @@
-//! Carrying out a plan: ordered writes, then verification.
+//! Carrying out a plan: every change in plan order with Railway's own mutations, variable
+//! writes of one service instance batched into one `variableCollectionUpsert` with
+//! `skipDeploys: true`, then one deploy per changed instance. Progress goes through the
+//! [`Progress`] trait; this module never prints.
+//!
+//! A create that may or may not have reached Railway ([`ApiError::Ambiguous`]) is never sent
+//! again blindly: the project is re-read, and an object with that name is taken as created.
 
 pub mod values;
+pub mod verify;
+
+use std::collections::BTreeMap;
+
+use anyhow::{anyhow, Context};
+
+use crate::plan::{Action, Change, Id, Operation, Plan};
+use crate::railway::operations::service_instance_update::{ServiceInstanceUpdateInput, ServiceSourceInput};
+use crate::railway::{ApiError, Client, NewEnvironment, NewService, NewVolume, VariableWrite};
+use crate::state::{self, LiveProject, ProjectSelector};
+use values::ValueSources;
+
+/// Choices the user made on the command line.
+#[derive(Debug, Clone, Copy)]
+pub struct ApplyOptions {
+    /// Deploy each changed instance once at the end (`--no-deploy` turns it off).
+    pub deploy: bool,
+}
+
+/// Receives what apply is doing, for a progress display.
+pub trait Progress {
+    /// Apply is about to send `change` (the `index`-th of `total`).
+    fn step(&self, index: usize, total: usize, change: &Change);
+    /// Every change was sent.
+    fn finished(&self, total: usize);
+}
+
+/// What an apply did, also when it stopped part-way.
+#[derive(Debug, Clone, Default)]
+pub struct Applied {
+    /// Addresses of the changes carried out, in order.
+    pub done: Vec<String>,
+    /// Deploys started.
+    pub deploys: usize,
+}
+
+/// An apply that stopped: what it had done, and why it stopped.
+#[derive(Debug)]
+pub struct Interrupted {
+    pub applied: Applied,
+    pub error: anyhow::Error,
+}
+
+/// Carries out `plan`. On failure, returns what had been done so far: rerunning `apply` plans
+/// only what is left, so it converges.
+pub async fn execute(
+    plan: &Plan,
+    client: &Client,
+    values: &ValueSources<'_>,
+    options: ApplyOptions,
+    progress: &dyn Progress,
+) -> Result<Applied, Interrupted> {
+    let mut executor = Executor { client, values, ids: BTreeMap::new(), applied: Applied::default() };
+    let changes: Vec<&Change> =
+        plan.changes.iter().filter(|change| options.deploy || change.action != Action::Deploy).collect();
+    let total = changes.len();
+    let mut index = 0;
+    while index < total {
+        // Variable writes of one instance (or one environment's shared variables) go together.
+        let batch_end = (index + 1..total)
+            .find(|&next| !same_variable_target(&changes[index].operation, &changes[next].operation))
+            .unwrap_or(total);
+        progress.step(index, total, changes[index]);
+        let batch = &changes[index..batch_end];
+        if let Err(error) = executor.run(batch).await {
+            let address = &changes[index].address;
+            return Err(Interrupted { applied: executor.applied, error: error.context(format!("applying {address}")) });
+        }
+        executor.applied.done.extend(batch.iter().map(|change| change.address.clone()));
+        index = batch_end;
+    }
+    progress.finished(total);
+    Ok(executor.applied)
+}
+
+/// True when both are variable upserts to the same service (or shared variables) of the same
+/// environment, so they can travel in one request.
+fn same_variable_target(first: &Operation, second: &Operation) -> bool {
+    match (first, second) {
+        (
+            Operation::UpsertVariables { project: p1, environment: e1, service: s1, .. },
+            Operation::UpsertVariables { project: p2, environment: e2, service: s2, .. },
+        ) => p1 == p2 && e1 == e2 && s1 == s2,
+        _ => false,
+    }
+}
+
+struct Executor<'a> {
+    client: &'a Client,
+    values: &'a ValueSources<'a>,
+    /// Ids of what this apply created, by the plan's keys.
+    ids: BTreeMap<String, String>,
+    applied: Applied,
+}
+
+impl Executor<'_> {
+    fn id(&self, id: &Id) -> anyhow::Result<String> {
+        match id {
+            Id::Live(id) => Ok(id.clone()),
+            Id::New(key) => {
+                self.ids.get(key).cloned().ok_or_else(|| anyhow!("{key} should have been created earlier in this apply"))
+            }
+        }
+    }
+
+    /// Runs one change, or one batch of variable writes to the same target.
+    async fn run(&mut self, batch: &[&Change]) -> anyhow::Result<()> {
+        let Some(first) = batch.first() else { return Ok(()) };
+        match &first.operation {
+            Operation::UpsertVariables { project, environment, service, .. } => {
+                let mut variables = BTreeMap::new();
+                for change in batch {
+                    if let Operation::UpsertVariables { variables: some, .. } = &change.operation {
+                        for (name, wire) in some {
+                            let value = self.values.resolve(wire).with_context(|| change.address.clone())?;
+                            variables.insert(name.clone(), value.expose().to_string());
+                        }
+                    }
+                }
+                let write = VariableWrite {
+                    project_id: self.id(project)?,
+                    environment_id: self.id(environment)?,
+                    service_id: service.as_ref().map(|s| self.id(s)).transpose()?,
+                    variables,
+                    replace: false,
+                    skip_deploys: true,
+                };
+                self.client.upsert_variables(&write).await?;
+            }
+            operation => self.run_one(operation).await?,
+        }
+        Ok(())
+    }
+
+    async fn run_one(&mut self, operation: &Operation) -> anyhow::Result<()> {
+        let client = self.client;
+        match operation {
+            Operation::CreateProject { key, name } => {
+                let created = match client.create_project(name, None).await {
+                    Ok(created) => (created.id, created.environments),
+                    Err(error @ ApiError::Ambiguous { .. }) => {
+                        let project = reread(client, &ProjectSelector::Name(name.clone()), error).await?;
+                        let environments = project
+                            .environments
+                            .iter()
+                            .map(|e| crate::railway::IdName { id: e.id.clone(), name: e.name.clone() })
+                            .collect();
+                        (project.id, environments)
+                    }
+                    Err(error) => return Err(error.into()),
+                };
+                let (id, environments) = created;
+                if let Some(production) = environments.iter().find(|e| e.name == "production").or(environments.first()) {
+                    self.ids.insert(format!("{key}/production"), production.id.clone());
+                }
+                self.ids.insert(key.clone(), id);
+            }
+            Operation::CreateEnvironment { key, project, name } => {
+                let project_id = self.id(project)?;
+                let new = NewEnvironment {
+                    project_id: project_id.clone(),
+                    name: name.clone(),
+                    source_environment_id: None,
+                    skip_initial_deploys: true,
+                };
+                let id = match client.create_environment(&new).await {
+                    Ok(created) => created.id,
+                    Err(error @ ApiError::Ambiguous { .. }) => {
+                        let project = reread(client, &ProjectSelector::Id(project_id), error).await?;
+                        project.environment_by_name(name).map(|e| e.id.clone()).ok_or_else(|| {
+                            anyhow!("creating environment {name} failed and it does not exist; run apply again")
+                        })?
+                    }
+                    Err(error) => return Err(error.into()),
+                };
+                self.ids.insert(key.clone(), id);
+            }
+            Operation::RenameEnvironment { environment, name } => {
+                client.rename_environment(&self.id(environment)?, name).await?;
+            }
+            Operation::CreateService { key, project, name, environments } => {
+                let project_id = self.id(project)?;
+                // One environment: create it there only; several: everywhere, in one request.
+                let environment_id = match environments.as_slice() {
+                    [only] => Some(self.id(only)?),
+                    _ => None,
+                };
+                let new = NewService {
+                    project_id: project_id.clone(),
+                    name: name.clone(),
+                    source: None,
+                    environment_id,
+                    variables: BTreeMap::new(),
+                };
+                let id = match client.create_service(&new).await {
+                    Ok(created) => created.id,
+                    Err(error @ ApiError::Ambiguous { .. }) => {
+                        let project = reread(client, &ProjectSelector::Id(project_id), error).await?;
+                        project.service_by_name(name).map(|s| s.id.clone()).ok_or_else(|| {
+                            anyhow!("creating service {name} failed and it does not exist; run apply again")
+                        })?
+                    }
+                    Err(error) => return Err(error.into()),
+                };
+                self.ids.insert(key.clone(), id);
+            }
+            Operation::CreateInstance { service, environment } => {
+                client
+                    .update_service_instance(&self.id(service)?, &self.id(environment)?, ServiceInstanceUpdateInput::default())
+                    .await?;
+            }
+            Operation::UpdateSource { service, environment, image, repo, .. } => {
+                let input = ServiceInstanceUpdateInput {
+                    source: Some(ServiceSourceInput { image: image.clone(), repo: repo.clone() }),
+                    ..ServiceInstanceUpdateInput::default()
+                };
+                client.update_service_instance(&self.id(service)?, &self.id(environment)?, input).await?;
+            }
+            Operation::CreateVolume { project, service, environment, mount } => {
+                let new = NewVolume {
+                    project_id: self.id(project)?,
+                    service_id: self.id(service)?,
+                    mount_path: mount.clone(),
+                    environment_id: Some(self.id(environment)?),
+                };
+                match client.create_volume(&new).await {
+                    Ok(_) => {}
+                    Err(error @ ApiError::Ambiguous { .. }) => {
+                        let environment_id = new.environment_id.clone().unwrap_or_default();
+                        let project = reread(client, &ProjectSelector::Id(new.project_id.clone()), error).await?;
+                        let mounted = project
+                            .environment(&environment_id)
+                            .and_then(|e| e.instance(&new.service_id))
+                            .is_some_and(|i| i.volume_mounts.iter().any(|m| m.mount_path == *mount));
+                        anyhow::ensure!(mounted, "creating the volume at {mount} failed; run apply again");
+                    }
+                    Err(error) => return Err(error.into()),
+                }
+            }
+            Operation::RenameService { service, name } => client.rename_service(&self.id(service)?, name).await?,
+            Operation::DeleteService { service } => client.delete_service(&self.id(service)?).await?,
+            Operation::DeleteVariable { project, environment, service, name } => {
+                let service_id = service.as_ref().map(|s| self.id(s)).transpose()?;
+                client
+                    .delete_variable(&self.id(project)?, &self.id(environment)?, service_id.as_deref(), name)
+                    .await?;
+            }
+            Operation::Deploy { service, environment } => {
+                client.deploy_service_instance(&self.id(environment)?, &self.id(service)?).await?;
+                self.applied.deploys += 1;
+            }
+            Operation::UpsertVariables { .. } => anyhow::bail!("variable writes go through the batched path"),
+        }
+        Ok(())
+    }
+}
+
+/// Re-reads a project after an ambiguous create, to see whether the create happened.
+async fn reread(client: &Client, selector: &ProjectSelector, cause: ApiError) -> anyhow::Result<LiveProject> {
+    match state::read(client, selector).await {
+        Ok(Some(project)) => Ok(project),
+        Ok(None) => Err(anyhow::Error::new(cause).context("the project is not there after an ambiguous create")),
+        Err(error) => Err(anyhow::Error::new(error).context(format!("re-reading after: {cause}"))),
+    }
+}

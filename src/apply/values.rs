@@ -73,7 +73,7 @@ pub fn generate(length: usize, alphabet: &str) -> Secret {
         return Secret::new(String::new());
     }
     let mut rng = rand::rng();
-    Secret::new((0..length).map(|_| characters[rng.random_range(0..characters.len())]).collect())
+    Secret::new((0..length).map(|_| characters[rng.random_range(0..characters.len())]).collect::<String>())
 }
 
 #[cfg(test)]

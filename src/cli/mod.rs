@@ -4,6 +4,7 @@
 mod completions;
 mod emulator;
 mod graph;
+pub mod plan;
 mod validate;
 
 use std::path::PathBuf;
@@ -54,6 +55,8 @@ pub enum ColorChoice {
 pub enum Command {
     /// Check environment files offline: syntax, types, references, templates, renames.
     Validate(PathArgs),
+    /// Show what apply would change: the files against Railway's live state.
+    Plan(plan::PlanArgs),
     /// Draw the services of each environment and the references between them.
     Graph(graph::GraphArgs),
     /// Serve a local emulator of Railway's GraphQL API.
@@ -86,6 +89,7 @@ pub fn run(cli: Cli) -> ExitCode {
     let printer = Printer::new(&cli.global);
     let result = match cli.command {
         Command::Validate(args) => validate::run(&printer, &args),
+        Command::Plan(args) => plan::run(&printer, &cli.global, &args),
         Command::Graph(args) => graph::run(&printer, &args),
         Command::Emulator(args) => emulator::run(&printer, &args),
         Command::Completions(args) => completions::run(&printer, &args),

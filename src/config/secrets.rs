@@ -2,41 +2,10 @@
 //! when planning. A missing variable is a diagnostic at the line that asks for it.
 
 use std::collections::BTreeMap;
-use std::fmt;
-
-use sha2::{Digest, Sha256};
 
 use super::model::{Model, VariableValue};
 use crate::diag::{Diagnostic, Diagnostics};
-
-/// A secret value: no `Display`, and `Debug` shows only a mask.
-#[derive(Clone, PartialEq, Eq)]
-pub struct Secret(String);
-
-impl Secret {
-    pub fn new(value: String) -> Self {
-        Secret(value)
-    }
-    /// The value, for comparing and sending; never for printing.
-    pub fn expose(&self) -> &str {
-        &self.0
-    }
-    /// Hex SHA-256 of the value, kept in saved plans instead of the value.
-    pub fn sha256(&self) -> String {
-        sha256_hex(&self.0)
-    }
-}
-
-impl fmt::Debug for Secret {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("Secret(***)")
-    }
-}
-
-/// Hex SHA-256 of a string.
-pub fn sha256_hex(text: &str) -> String {
-    Sha256::digest(text.as_bytes()).iter().map(|byte| format!("{byte:02x}")).collect()
-}
+pub use crate::secret::{sha256_hex, Secret};
 
 /// `from_env` values by environment variable name.
 #[derive(Debug, Clone, Default)]

@@ -1,33 +1,14 @@
 //! Railway credentials: which token railform sends and in which header. Tokens come only from
 //! the environment, are never printed, and their `Debug` shows `***`.
 
-use std::fmt;
+
+
+pub use crate::secret::Secret;
 
 /// Environment variable holding an account or workspace token (sent as `Authorization: Bearer`).
 pub const API_TOKEN_VAR: &str = "RAILWAY_API_TOKEN";
 /// Environment variable holding a project token (sent as `Project-Access-Token`).
 pub const PROJECT_TOKEN_VAR: &str = "RAILWAY_TOKEN";
-
-/// A secret string: its `Debug` and `Display` never show it. Read it with [`Secret::expose`].
-#[derive(Clone, PartialEq, Eq)]
-pub struct Secret(String);
-
-impl Secret {
-    pub fn new(value: impl Into<String>) -> Self {
-        Secret(value.into())
-    }
-
-    /// The secret itself; only for putting it on the wire.
-    pub fn expose(&self) -> &str {
-        &self.0
-    }
-}
-
-impl fmt::Debug for Secret {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("***")
-    }
-}
 
 /// A Railway token and the header it travels in.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -49,7 +30,7 @@ impl Token {
     /// environment. Empty or blank values count as unset.
     pub fn from_values(api_token: Option<String>, project_token: Option<String>) -> Result<Option<Token>, TokenError> {
         let present =
-            |value: Option<String>| value.filter(|v| !v.trim().is_empty()).map(|v| Secret(v.trim().to_owned()));
+            |value: Option<String>| value.filter(|v| !v.trim().is_empty()).map(|v| Secret::new(v.trim()));
         match (present(api_token), present(project_token)) {
             (Some(_), Some(_)) => Err(TokenError::BothSet),
             (Some(api), None) => Ok(Some(Token::Api(api))),

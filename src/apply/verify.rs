@@ -1,0 +1,65 @@
+//! After an apply: re-read Railway and check that no reference dangles (every `${{S.V}}` names
+//! a service with an instance in that environment and a variable it has, or a Railway
+//! built-in). The other half of verification, "a new plan is empty", is a second diff.
+
+use crate::config::model::RAILWAY_BUILTINS;
+use crate::refs::{self, Target};
+use crate::state::{LiveEnvironment, LiveProject, LiveValue};
+
+/// A reference Railway cannot resolve.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Dangling {
+    /// `ENV/SERVICE/VARIABLE` or `ENV/shared/VARIABLE` holding the reference.
+    pub address: String,
+    /// The reference as written, e.g. `Postgres-OG9n.DATABASE_URL`.
+    pub reference: String,
+}
+
+/// Every reference in the project's live variables that names something that does not exist.
+pub fn dangling_references(project: &LiveProject) -> Vec<Dangling> {
+    let mut dangling = Vec::new();
+    for environment in &project.environments {
+        for (name, value) in &environment.shared {
+            for target in unresolvable(project, environment, None, value) {
+                dangling.push(Dangling { address: format!("{}/shared/{name}", environment.name), reference: target });
+            }
+        }
+        for (service_id, instance) in &environment.instances {
+            let service_name = project.service(service_id).map_or(service_id.as_str(), |s| s.name.as_str());
+            for (name, value) in &instance.variables {
+                for target in unresolvable(project, environment, Some(service_id), value) {
+                    dangling.push(Dangling {
+                        address: format!("{}/{service_name}/{name}", environment.name),
+                        reference: target,
+                    });
+                }
+            }
+        }
+    }
+    dangling
+}
+
+fn unresolvable(
+    project: &LiveProject,
+    environment: &LiveEnvironment,
+    owner: Option<&String>,
+    value: &LiveValue,
+) -> Vec<String> {
+    let LiveValue::Value(text) = value else { return Vec::new() };
+    let has = |service_id: &str, var: &str| {
+        RAILWAY_BUILTINS.contains(&var)
+            || environment.instance(service_id).is_some_and(|instance| instance.variables.contains_key(var))
+    };
+    refs::parse_railway(text)
+        .into_iter()
+        .filter(|reference| match &reference.target {
+            Target::Shared { var } => !environment.shared.contains_key(var),
+            Target::Local { var } => !owner.is_some_and(|id| has(id, var)),
+            Target::Service { service, var } => {
+                let Some(target) = project.service_by_name(service) else { return true };
+                environment.instance(&target.id).is_none() || !has(&target.id, var)
+            }
+        })
+        .map(|reference| reference.target.to_string())
+        .collect()
+}
