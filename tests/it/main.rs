@@ -1,0 +1,5 @@
+//! The one integration-test binary: each module tests one area through real processes and HTTP,
+//! with the shared [`harness`].
+
+mod emulator;
+mod harness;
