@@ -154,22 +154,27 @@ pub fn start(settings: Settings) -> anyhow::Result<RunningEmulator> {
         std::net::TcpListener::bind(settings.listen).with_context(|| format!("binding {}", settings.listen))?;
     listener.set_nonblocking(true)?;
     let address = listener.local_addr()?;
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .thread_name("railform-emulator")
-        .enable_all()
-        .build()
-        .context("starting the emulator's runtime")?;
     let (stop, stopped) = oneshot::channel();
+    let (ready, started) = std::sync::mpsc::channel();
+    // The runtime is built and dropped on the server thread, never on the caller's (which may
+    // itself be inside a runtime, where dropping one panics).
     let thread = std::thread::Builder::new().name("railform-emulator".into()).spawn(move || {
+        let runtime = match tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build() {
+            Ok(runtime) => runtime,
+            Err(error) => return drop(ready.send(Err(anyhow::Error::new(error)))),
+        };
         runtime.block_on(async move {
             match tokio::net::TcpListener::from_std(listener) {
-                Ok(listener) => serve(listener, router(app), stopped).await,
-                Err(error) => drop(error),
+                Ok(listener) => {
+                    let _ = ready.send(Ok(()));
+                    serve(listener, router(app), stopped).await;
+                }
+                Err(error) => drop(ready.send(Err(anyhow::Error::new(error)))),
             }
         });
         runtime.shutdown_background();
     })?;
+    started.recv().context("the emulator thread ended before serving")?.context("starting the emulator")?;
     Ok(RunningEmulator { address, stop: Some(stop), thread: Some(thread) })
 }
 

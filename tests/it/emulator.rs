@@ -730,3 +730,34 @@ fn the_rate_limit_answers_429_with_retry_after_and_rate_headers() {
     assert_eq!(limited.header("x-ratelimit-remaining"), Some("0"));
     assert_eq!(emulator.stats()["requests"], 6);
 }
+
+#[test]
+fn the_library_api_serves_in_process_and_stops_on_drop() {
+    let running = railform::emulator::start(railform::emulator::Settings::default()).expect("start in-process");
+    let url = running.url();
+    assert!(url.starts_with("http://127.0.0.1:") && url.ends_with("/graphql/v2"), "{url}");
+    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+    let ask = |url: String| async move {
+        let response = reqwest::Client::new().post(&url).json(&json!({"query": "{ me { id } }"})).send().await?;
+        response.json::<Value>().await
+    };
+    let response = runtime.block_on(ask(url.clone())).expect("answered");
+    assert!(response["data"]["me"]["id"].is_string(), "{response}");
+    drop(running);
+    assert!(runtime.block_on(ask(url)).is_err(), "stopped on drop");
+}
+
+#[tokio::test]
+async fn the_library_api_starts_and_stops_inside_an_async_runtime() {
+    let running = railform::emulator::start(railform::emulator::Settings::default()).expect("start in-process");
+    let response = reqwest::Client::new()
+        .post(running.url())
+        .json(&json!({"query": "{ apiToken { workspaces { name } } }"}))
+        .send()
+        .await;
+    assert_eq!(
+        response.expect("answered").json::<Value>().await.unwrap()["data"]["apiToken"]["workspaces"][0]["name"],
+        "Emulator"
+    );
+    running.shutdown();
+}
