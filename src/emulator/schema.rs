@@ -165,8 +165,8 @@ fn read<T>(ctx: &Context<'_>, read: impl FnOnce(&State) -> Result<T, Refusal>) -
     Ok(store_of(ctx)?.read(read)?)
 }
 
-fn projects_page(ctx: &Context<'_>, page: &Page) -> Result<Vec<(String, Project)>> {
-    let _ = page;
+/// Every project (the emulator has one workspace), as `(cursor, node)` pairs.
+fn all_projects(ctx: &Context<'_>) -> Result<Vec<(String, Project)>> {
     read(ctx, |state| Ok(state.projects.iter().map(|p| (p.id.clone(), Project(p.clone()))).collect()))
 }
 
@@ -524,7 +524,7 @@ impl Workspace {
         last: Option<i32>,
     ) -> Result<WorkspaceProjectsConnection> {
         let page = Page::new(after, before, first, last);
-        Ok(WorkspaceProjectsConnection::paged(&page, projects_page(ctx, &page)?))
+        Ok(WorkspaceProjectsConnection::paged(&page, all_projects(ctx)?))
     }
 }
 
@@ -577,7 +577,7 @@ impl Query {
             return Err(not_authorized());
         }
         let page = Page::new(after, before, first, last);
-        Ok(QueryProjectsConnection::paged(&page, projects_page(ctx, &page)?))
+        Ok(QueryProjectsConnection::paged(&page, all_projects(ctx)?))
     }
 
     async fn environment(&self, ctx: &Context<'_>, id: String, project_id: Option<String>) -> Result<Environment> {
