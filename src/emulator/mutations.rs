@@ -106,7 +106,14 @@ impl State {
         self.environments.retain(|e| e.id != id);
         self.instances.retain(|i| i.environment_id != id);
         self.volume_instances.retain(|v| v.environment_id != id);
+        self.drop_unmounted_volumes();
         Ok(true)
+    }
+
+    /// Volumes live as long as one of their instances does.
+    fn drop_unmounted_volumes(&mut self) {
+        let mounted: Vec<String> = self.volume_instances.iter().map(|v| v.volume_id.clone()).collect();
+        self.volumes.retain(|v| mounted.contains(&v.id));
     }
 
     /// Creates a service with an instance in `environmentId`, or in every environment of the
@@ -224,8 +231,7 @@ impl State {
                 self.volume_instances.retain(|v| v.service_id != id);
             }
         }
-        let mounted: Vec<String> = self.volume_instances.iter().map(|v| v.volume_id.clone()).collect();
-        self.volumes.retain(|v| mounted.contains(&v.id));
+        self.drop_unmounted_volumes();
         Ok(true)
     }
 
