@@ -34,11 +34,9 @@ impl Session {
             if let Some(folder) = state_file.parent() {
                 std::fs::create_dir_all(folder).with_context(|| format!("creating {}", folder.display()))?;
             }
-            let running = emulator::start(emulator::Settings {
-                state_file: Some(state_file),
-                ..emulator::Settings::default()
-            })
-            .context("starting the built-in emulator")?;
+            let running =
+                emulator::start(emulator::Settings { state_file: Some(state_file), ..emulator::Settings::default() })
+                    .context("starting the built-in emulator")?;
             printer.status(&format!("using the built-in emulator (state in {EMULATOR_STATE})"));
             (Settings::new(running.url()), Some(running))
         } else {
@@ -57,7 +55,9 @@ impl Session {
         let projects = model.projects();
         let reads = projects.iter().map(|(project, _)| async move {
             let selector = selector(project)?;
-            state::read(&self.client, &selector).await.with_context(|| format!("reading project {project} from Railway"))
+            state::read(&self.client, &selector)
+                .await
+                .with_context(|| format!("reading project {project} from Railway"))
         });
         try_join_all(reads).await
     }

@@ -106,9 +106,11 @@ impl Executor<'_> {
     fn id(&self, id: &Id) -> anyhow::Result<String> {
         match id {
             Id::Live(id) => Ok(id.clone()),
-            Id::New(key) => {
-                self.ids.get(key).cloned().ok_or_else(|| anyhow!("{key} should have been created earlier in this apply"))
-            }
+            Id::New(key) => self
+                .ids
+                .get(key)
+                .cloned()
+                .ok_or_else(|| anyhow!("{key} should have been created earlier in this apply")),
         }
     }
 
@@ -159,7 +161,8 @@ impl Executor<'_> {
                     Err(error) => return Err(error.into()),
                 };
                 let (id, environments) = created;
-                if let Some(production) = environments.iter().find(|e| e.name == "production").or(environments.first()) {
+                if let Some(production) = environments.iter().find(|e| e.name == "production").or(environments.first())
+                {
                     self.ids.insert(format!("{key}/production"), production.id.clone());
                 }
                 self.ids.insert(key.clone(), id);
@@ -215,7 +218,11 @@ impl Executor<'_> {
             }
             Operation::CreateInstance { service, environment } => {
                 client
-                    .update_service_instance(&self.id(service)?, &self.id(environment)?, ServiceInstanceUpdateInput::default())
+                    .update_service_instance(
+                        &self.id(service)?,
+                        &self.id(environment)?,
+                        ServiceInstanceUpdateInput::default(),
+                    )
                     .await?;
             }
             Operation::UpdateSource { service, environment, image, repo, .. } => {
@@ -250,9 +257,7 @@ impl Executor<'_> {
             Operation::DeleteService { service } => client.delete_service(&self.id(service)?).await?,
             Operation::DeleteVariable { project, environment, service, name } => {
                 let service_id = service.as_ref().map(|s| self.id(s)).transpose()?;
-                client
-                    .delete_variable(&self.id(project)?, &self.id(environment)?, service_id.as_deref(), name)
-                    .await?;
+                client.delete_variable(&self.id(project)?, &self.id(environment)?, service_id.as_deref(), name).await?;
             }
             Operation::Deploy { service, environment } => {
                 client.deploy_service_instance(&self.id(environment)?, &self.id(service)?).await?;

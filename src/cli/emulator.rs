@@ -2,10 +2,12 @@
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
+use std::time::Duration;
 
 use clap::Args;
 
 use super::Outcome;
+use crate::emulator::{self, RenamePolicy, Settings};
 use crate::render::Printer;
 
 #[derive(Debug, Args, Clone)]
@@ -36,8 +38,42 @@ pub struct EmulatorArgs {
     pub seed: Option<u64>,
 }
 
-use crate::emulator::RenamePolicy;
+impl From<&EmulatorArgs> for Settings {
+    fn from(args: &EmulatorArgs) -> Self {
+        Settings {
+            listen: args.listen,
+            state_file: args.state.clone(),
+            token: args.token.clone(),
+            latency: Duration::from_millis(args.latency_ms),
+            fail_rate: args.fail_rate,
+            rate_limit: args.rate_limit,
+            rename_policy: args.rename_policy,
+            seed: args.seed,
+        }
+    }
+}
 
-pub fn run(_printer: &Printer, _args: &EmulatorArgs) -> anyhow::Result<Outcome> {
-    anyhow::bail!("the emulator is not built yet")
+pub fn run(printer: &Printer, args: &EmulatorArgs) -> anyhow::Result<Outcome> {
+    let running = emulator::start(Settings::from(args))?;
+    printer.out(&format!("listening on {}", running.url()));
+    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
+    runtime.block_on(interrupted())?;
+    printer.status("emulator stopped");
+    running.shutdown();
+    Ok(Outcome::Success)
+}
+
+/// Resolves on Ctrl-C, or on SIGTERM where there is one.
+async fn interrupted() -> anyhow::Result<()> {
+    #[cfg(unix)]
+    {
+        let mut terminate = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())?;
+        tokio::select! {
+            result = tokio::signal::ctrl_c() => result?,
+            _ = terminate.recv() => {}
+        }
+    }
+    #[cfg(not(unix))]
+    tokio::signal::ctrl_c().await?;
+    Ok(())
 }

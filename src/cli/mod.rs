@@ -1,6 +1,7 @@
 //! The command line: clap derive types (their doc comments are the `--help` text) and one thin
 //! file per command. Each command returns an [`Outcome`]; [`run`] maps it to an exit code.
 
+pub mod apply;
 mod completions;
 mod emulator;
 mod graph;
@@ -57,6 +58,8 @@ pub enum Command {
     Validate(PathArgs),
     /// Show what apply would change: the files against Railway's live state.
     Plan(plan::PlanArgs),
+    /// Carry out the plan: create, rename, rewrite references, set variables, deploy once.
+    Apply(apply::ApplyArgs),
     /// Draw the services of each environment and the references between them.
     Graph(graph::GraphArgs),
     /// Serve a local emulator of Railway's GraphQL API.
@@ -90,6 +93,7 @@ pub fn run(cli: Cli) -> ExitCode {
     let result = match cli.command {
         Command::Validate(args) => validate::run(&printer, &args),
         Command::Plan(args) => plan::run(&printer, &cli.global, &args),
+        Command::Apply(args) => apply::run(&printer, &cli.global, &args),
         Command::Graph(args) => graph::run(&printer, &args),
         Command::Emulator(args) => emulator::run(&printer, &args),
         Command::Completions(args) => completions::run(&printer, &args),

@@ -45,7 +45,11 @@ pub fn run(printer: &Printer, global: &GlobalArgs, args: &PlanArgs) -> anyhow::R
     printer.verbose(&format!("{} API request(s) sent", session.client.requests_sent()));
     if let Some(out) = &args.out {
         save(&plan, out)?;
-        printer.status(&format!("plan saved to {} (apply it with `railform apply --plan {}`)", out.display(), out.display()));
+        printer.status(&format!(
+            "plan saved to {} (apply it with `railform apply --plan {}`)",
+            out.display(),
+            out.display()
+        ));
     }
     let shown = match args.format {
         PlanFormat::Text => render::plan::text(&plan, args.show_values, printer.color),
@@ -90,7 +94,8 @@ pub async fn make_plan(session: &Session, prepared: &Prepared, prune: bool) -> a
 fn save(plan: &Plan, path: &Path) -> anyhow::Result<()> {
     let json = serde_json::to_string_pretty(plan)?;
     let folder = path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
-    let mut temporary = tempfile::NamedTempFile::new_in(folder).with_context(|| format!("writing {}", path.display()))?;
+    let mut temporary =
+        tempfile::NamedTempFile::new_in(folder).with_context(|| format!("writing {}", path.display()))?;
     std::io::Write::write_all(&mut temporary, json.as_bytes())?;
     temporary.as_file().sync_all()?;
     temporary.persist(path).with_context(|| format!("writing {}", path.display()))?;

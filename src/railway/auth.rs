@@ -1,8 +1,6 @@
 //! Railway credentials: which token railform sends and in which header. Tokens come only from
 //! the environment, are never printed, and their `Debug` shows `***`.
 
-
-
 pub use crate::secret::Secret;
 
 /// Environment variable holding an account or workspace token (sent as `Authorization: Bearer`).
@@ -29,8 +27,7 @@ impl Token {
     /// [`Token::from_env`] over given values, so callers and tests need not touch the process
     /// environment. Empty or blank values count as unset.
     pub fn from_values(api_token: Option<String>, project_token: Option<String>) -> Result<Option<Token>, TokenError> {
-        let present =
-            |value: Option<String>| value.filter(|v| !v.trim().is_empty()).map(|v| Secret::new(v.trim()));
+        let present = |value: Option<String>| value.filter(|v| !v.trim().is_empty()).map(|v| Secret::new(v.trim()));
         match (present(api_token), present(project_token)) {
             (Some(_), Some(_)) => Err(TokenError::BothSet),
             (Some(api), None) => Ok(Some(Token::Api(api))),

@@ -3,6 +3,7 @@
 
 pub mod graph;
 pub mod plan;
+pub mod progress;
 pub mod summary;
 
 use std::io::{IsTerminal, Write};
@@ -62,6 +63,15 @@ impl Printer {
         }
         let errors = diagnostics.len();
         let _ = writeln!(stderr, "{}", crate::diag::summary(errors, self.color));
+    }
+
+    /// Asks a question on the terminal and returns the answer, trimmed.
+    pub fn ask(&self, question: &str) -> std::io::Result<String> {
+        eprint!("{question}");
+        std::io::stderr().flush()?;
+        let mut answer = String::new();
+        std::io::stdin().read_line(&mut answer)?;
+        Ok(answer.trim().to_string())
     }
 
     /// A fatal error with its chain of causes.

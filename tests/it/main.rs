@@ -1,4 +1,7 @@
-//! railform's integration tests: one binary, one module per area.
+//! The one integration-test binary: each module tests one area through real processes and HTTP,
+//! with the shared [`harness`].
 
 mod client;
+mod emulator;
+mod harness;
 mod validate;

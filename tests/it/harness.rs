@@ -1,0 +1,228 @@
+//! Test harness: an [`Emulator`] handle that runs `railform emulator` as a child process on a
+//! free port, talks GraphQL to it over HTTP, reads its `/_emulator/*` endpoints and kills it on
+//! drop. Build one with [`Emulator::builder`] to pass flags.
+
+#![allow(dead_code)]
+
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+
+use serde_json::Value;
+
+/// How a request authenticates.
+#[derive(Debug, Clone)]
+pub enum Auth {
+    /// No auth header.
+    None,
+    /// `Authorization: Bearer …`.
+    Bearer(String),
+    /// `Project-Access-Token: …`.
+    ProjectToken(String),
+}
+
+/// An HTTP answer as received, for tests that look past the GraphQL layer.
+#[derive(Debug)]
+pub struct RawResponse {
+    pub status: u16,
+    pub headers: reqwest::header::HeaderMap,
+    pub body: String,
+}
+
+impl RawResponse {
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers.get(name).and_then(|value| value.to_str().ok())
+    }
+
+    pub fn json(&self) -> Value {
+        serde_json::from_str(&self.body).unwrap_or_else(|error| panic!("not JSON ({error}): {}", self.body))
+    }
+}
+
+/// Flags for `railform emulator`.
+#[derive(Debug, Clone, Default)]
+pub struct EmulatorBuilder {
+    token: Option<String>,
+    state: Option<PathBuf>,
+    fail_rate: Option<f64>,
+    seed: Option<u64>,
+    rename_policy: Option<String>,
+    latency_ms: Option<u64>,
+    rate_limit: Option<u32>,
+}
+
+impl EmulatorBuilder {
+    /// `--token`: requests from the handle then carry it as `Authorization: Bearer`.
+    pub fn token(mut self, token: &str) -> Self {
+        self.token = Some(token.into());
+        self
+    }
+    pub fn state(mut self, path: &Path) -> Self {
+        self.state = Some(path.into());
+        self
+    }
+    pub fn fail_rate(mut self, rate: f64) -> Self {
+        self.fail_rate = Some(rate);
+        self
+    }
+    pub fn seed(mut self, seed: u64) -> Self {
+        self.seed = Some(seed);
+        self
+    }
+    /// `keep` or `rewrite`.
+    pub fn rename_policy(mut self, policy: &str) -> Self {
+        self.rename_policy = Some(policy.into());
+        self
+    }
+    pub fn latency_ms(mut self, latency: u64) -> Self {
+        self.latency_ms = Some(latency);
+        self
+    }
+    pub fn rate_limit(mut self, limit: u32) -> Self {
+        self.rate_limit = Some(limit);
+        self
+    }
+
+    pub fn start(self) -> Emulator {
+        let mut command = Command::new(env!("CARGO_BIN_EXE_railform"));
+        command.args(["emulator", "--listen", "127.0.0.1:0"]);
+        let mut flag = |name: &str, value: Option<String>| {
+            if let Some(value) = value {
+                command.args([name, &value]);
+            }
+        };
+        flag("--token", self.token.clone());
+        flag("--state", self.state.map(|p| p.display().to_string()));
+        flag("--fail-rate", self.fail_rate.map(|r| r.to_string()));
+        flag("--seed", self.seed.map(|s| s.to_string()));
+        flag("--rename-policy", self.rename_policy);
+        flag("--latency-ms", self.latency_ms.map(|l| l.to_string()));
+        flag("--rate-limit", self.rate_limit.map(|l| l.to_string()));
+        command.stdout(Stdio::piped()).stderr(Stdio::inherit()).env("NO_COLOR", "1");
+        let mut child = command.spawn().expect("start railform emulator");
+        let stdout = child.stdout.take().expect("emulator stdout");
+        let mut line = String::new();
+        BufReader::new(stdout).read_line(&mut line).expect("read the emulator's first line");
+        let url = line.trim().strip_prefix("listening on ").unwrap_or_else(|| panic!("unexpected first line {line:?}"));
+        let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().expect("tokio runtime");
+        let auth = self.token.map_or(Auth::None, Auth::Bearer);
+        Emulator { child, url: url.to_string(), runtime, client: reqwest::Client::new(), auth }
+    }
+}
+
+/// A running `railform emulator` process.
+pub struct Emulator {
+    child: Child,
+    url: String,
+    runtime: tokio::runtime::Runtime,
+    client: reqwest::Client,
+    auth: Auth,
+}
+
+impl Emulator {
+    pub fn builder() -> EmulatorBuilder {
+        EmulatorBuilder::default()
+    }
+
+    /// An emulator with default flags.
+    pub fn start() -> Self {
+        Self::builder().start()
+    }
+
+    /// The GraphQL endpoint, `http://127.0.0.1:PORT/graphql/v2`.
+    pub fn url(&self) -> &str {
+        &self.url
+    }
+
+    /// `http://127.0.0.1:PORT`.
+    pub fn base_url(&self) -> &str {
+        self.url.trim_end_matches("/graphql/v2")
+    }
+
+    /// Sends a GraphQL document with the handle's token; returns the whole JSON response.
+    pub fn graphql(&self, query: &str, variables: Value) -> Value {
+        self.graphql_as(&self.auth, query, variables)
+    }
+
+    /// Like [`graphql`](Self::graphql), and panics unless the response has data and no errors.
+    pub fn data(&self, query: &str, variables: Value) -> Value {
+        let response = self.graphql(query, variables);
+        assert!(response.get("errors").is_none(), "GraphQL errors: {response}");
+        response["data"].clone()
+    }
+
+    /// Sends a GraphQL document with the given auth.
+    pub fn graphql_as(&self, auth: &Auth, query: &str, variables: Value) -> Value {
+        let body = serde_json::json!({ "query": query, "variables": variables });
+        let response = self.post(auth, &body).expect("send GraphQL request");
+        assert_eq!(response.status, 200, "HTTP {}: {}", response.status, response.body);
+        response.json()
+    }
+
+    /// POSTs a body to the GraphQL endpoint and returns the raw answer (or the transport error,
+    /// as for a dropped connection).
+    pub fn post(&self, auth: &Auth, body: &Value) -> Result<RawResponse, reqwest::Error> {
+        let mut request = self.client.post(&self.url).json(body);
+        request = match auth {
+            Auth::None => request,
+            Auth::Bearer(token) => request.bearer_auth(token),
+            Auth::ProjectToken(token) => request.header("Project-Access-Token", token),
+        };
+        self.runtime.block_on(async {
+            let response = request.send().await?;
+            let status = response.status().as_u16();
+            let headers = response.headers().clone();
+            let body = response.text().await?;
+            Ok(RawResponse { status, headers, body })
+        })
+    }
+
+    /// `GET /_emulator/stats`.
+    pub fn stats(&self) -> Value {
+        self.inspect(reqwest::Method::GET, "stats", None)
+    }
+
+    /// `GET /_emulator/deployments`.
+    pub fn deployments(&self) -> Vec<Value> {
+        match self.inspect(reqwest::Method::GET, "deployments", None) {
+            Value::Array(deployments) => deployments,
+            other => panic!("deployments is not a list: {other}"),
+        }
+    }
+
+    /// `POST /_emulator/reset-stats`.
+    pub fn reset_stats(&self) {
+        self.inspect(reqwest::Method::POST, "reset-stats", None);
+    }
+
+    /// `POST /_emulator/seal`: seals a variable (`service_id` `None` for a shared one).
+    pub fn seal(&self, environment_id: &str, service_id: Option<&str>, name: &str) {
+        let body = serde_json::json!({"environmentId": environment_id, "serviceId": service_id, "name": name});
+        self.inspect(reqwest::Method::POST, "seal", Some(body));
+    }
+
+    fn inspect(&self, method: reqwest::Method, path: &str, body: Option<Value>) -> Value {
+        let url = format!("{}/_emulator/{path}", self.base_url());
+        self.runtime.block_on(async {
+            let mut request = self.client.request(method, &url);
+            if let Some(body) = body {
+                request = request.json(&body);
+            }
+            let response = request.send().await.expect("inspection request");
+            assert!(response.status().is_success(), "{url}: HTTP {}", response.status());
+            let text = response.text().await.expect("inspection body");
+            if text.is_empty() {
+                Value::Null
+            } else {
+                serde_json::from_str(&text).expect("inspection JSON")
+            }
+        })
+    }
+}
+
+impl Drop for Emulator {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
