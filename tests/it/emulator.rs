@@ -5,83 +5,9 @@
 use serde_json::{json, Value};
 
 use crate::harness::{Auth, Emulator};
-
-// ---------------------------------------------------------------------------------------------
-// Fixtures
-
-struct Project {
-    id: String,
-    production: String,
-}
-
-fn create_project(emulator: &Emulator, name: &str) -> Project {
-    let data = emulator.data(
-        "mutation Create($input: ProjectCreateInput!) {
-            projectCreate(input: $input) { id environments { edges { node { id name } } } }
-        }",
-        json!({"input": {"name": name}}),
-    );
-    let project = &data["projectCreate"];
-    Project { id: text(&project["id"]), production: text(&project["environments"]["edges"][0]["node"]["id"]) }
-}
-
-fn create_environment(emulator: &Emulator, project: &Project, name: &str) -> String {
-    let data = emulator.data(
-        "mutation($input: EnvironmentCreateInput!) { environmentCreate(input: $input) { id name } }",
-        json!({"input": {"projectId": project.id, "name": name}}),
-    );
-    text(&data["environmentCreate"]["id"])
-}
-
-fn create_service(emulator: &Emulator, input: Value) -> String {
-    let data = emulator.data(
-        "mutation NewService($input: ServiceCreateInput!) { serviceCreate(input: $input) { id name } }",
-        json!({ "input": input }),
-    );
-    text(&data["serviceCreate"]["id"])
-}
-
-fn upsert_variables(emulator: &Emulator, input: Value) {
-    emulator.data(
-        "mutation Upsert($input: VariableCollectionUpsertInput!) { variableCollectionUpsert(input: $input) }",
-        json!({ "input": input }),
-    );
-}
-
-fn variables(
-    emulator: &Emulator,
-    project: &Project,
-    environment: &str,
-    service: Option<&str>,
-    unrendered: bool,
-) -> Value {
-    let data = emulator.data(
-        "query Vars($p: String!, $e: String!, $s: String, $u: Boolean) {
-            variables(projectId: $p, environmentId: $e, serviceId: $s, unrendered: $u)
-        }",
-        json!({"p": project.id, "e": environment, "s": service, "u": unrendered}),
-    );
-    data["variables"].clone()
-}
-
-fn config(emulator: &Emulator, environment: &str, decrypt: bool) -> (Value, String) {
-    let data = emulator.data(
-        "query Config($id: String!, $d: Boolean) { environment(id: $id) { config(decryptVariables: $d) configEtag } }",
-        json!({"id": environment, "d": decrypt}),
-    );
-    (data["environment"]["config"].clone(), text(&data["environment"]["configEtag"]))
-}
-
-fn rename_service(emulator: &Emulator, id: &str, name: &str) {
-    emulator.data(
-        "mutation Rename($id: String!, $input: ServiceUpdateInput!) { serviceUpdate(id: $id, input: $input) { id name } }",
-        json!({"id": id, "input": {"name": name}}),
-    );
-}
-
-fn text(value: &Value) -> String {
-    value.as_str().unwrap_or_else(|| panic!("not a string: {value}")).to_string()
-}
+use crate::seed::{
+    config, create_environment, create_project, create_service, rename_service, text, upsert_variables, variables, Project,
+};
 
 fn first_error(response: &Value) -> String {
     text(&response["errors"][0]["message"])

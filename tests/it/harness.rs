@@ -226,3 +226,73 @@ impl Drop for Emulator {
         let _ = self.child.wait();
     }
 }
+
+/// A folder of environment files, and `railform` run on it against an emulator (through
+/// `RAILFORM_ENDPOINT`, with no Railway token in its environment).
+pub struct Workspace {
+    dir: tempfile::TempDir,
+    endpoint: String,
+    env: Vec<(String, String)>,
+}
+
+/// What one `railform` run printed and how it exited.
+#[derive(Debug)]
+pub struct Run {
+    pub code: i32,
+    pub stdout: String,
+    pub stderr: String,
+}
+
+impl Run {
+    /// Panics with both streams unless the run exited with `code`.
+    pub fn expect(self, code: i32) -> Run {
+        assert_eq!(self.code, code, "exit code\n--- stdout\n{}\n--- stderr\n{}", self.stdout, self.stderr);
+        self
+    }
+}
+
+impl Workspace {
+    pub fn new(emulator: &Emulator) -> Workspace {
+        Workspace { dir: tempfile::tempdir().expect("temp dir"), endpoint: emulator.url().to_string(), env: Vec::new() }
+    }
+
+    /// Writes `text` to `name` (relative to the workspace), creating folders.
+    pub fn file(&self, name: &str, text: &str) -> &Workspace {
+        let path = self.dir.path().join(name);
+        if let Some(folder) = path.parent() {
+            std::fs::create_dir_all(folder).expect("create folder");
+        }
+        std::fs::write(path, text).expect("write file");
+        self
+    }
+
+    /// Sets an environment variable for every later run.
+    pub fn env(&mut self, name: &str, value: &str) -> &mut Workspace {
+        self.env.push((name.to_string(), value.to_string()));
+        self
+    }
+
+    pub fn path(&self) -> &Path {
+        self.dir.path()
+    }
+
+    /// Runs `railform ARGS…` in the workspace folder.
+    pub fn run(&self, args: &[&str]) -> Run {
+        let output = Command::new(env!("CARGO_BIN_EXE_railform"))
+            .args(args)
+            .current_dir(self.dir.path())
+            .env("RAILFORM_ENDPOINT", &self.endpoint)
+            .env("NO_COLOR", "1")
+            .env_remove("RAILWAY_API_TOKEN")
+            .env_remove("RAILWAY_TOKEN")
+            .envs(self.env.iter().map(|(k, v)| (k.as_str(), v.as_str())))
+            .stdin(Stdio::null())
+            .output()
+            .expect("run railform");
+        Run {
+            code: output.status.code().unwrap_or(-1),
+            stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
+            stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
+        }
+    }
+}

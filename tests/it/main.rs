@@ -4,4 +4,6 @@
 mod client;
 mod emulator;
 mod harness;
+mod plan;
+mod seed;
 mod validate;
