@@ -6,7 +6,8 @@ use serde_json::{json, Value};
 
 use crate::harness::{Auth, Emulator};
 use crate::seed::{
-    config, create_environment, create_project, create_service, rename_service, text, upsert_variables, variables, Project,
+    config, create_environment, create_project, create_service, rename_service, text, upsert_variables, variables,
+    Project,
 };
 
 fn first_error(response: &Value) -> String {

@@ -1,6 +1,7 @@
 //! The one integration-test binary: each module tests one area through real processes and HTTP,
 //! with the shared [`harness`].
 
+mod apply;
 mod client;
 mod emulator;
 mod harness;

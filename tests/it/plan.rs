@@ -55,7 +55,8 @@ fn the_rename_is_planned_with_a_rewrite_in_every_environment_and_no_secret_shows
         .map(|c| c["address"].as_str().unwrap())
         .collect();
     assert_eq!(rewrites, ["dev/platform-api/DATABASE_URL", "staging/platform-api/DATABASE_URL"]);
-    let sensitive: Vec<&Value> = document["changes"].as_array().unwrap().iter().filter(|c| c["sensitive"] == true).collect();
+    let sensitive: Vec<&Value> =
+        document["changes"].as_array().unwrap().iter().filter(|c| c["sensitive"] == true).collect();
     assert_eq!(sensitive.len(), 2);
     assert!(sensitive.iter().all(|c| c["after"] == "(sensitive)"));
 
@@ -108,7 +109,9 @@ fn seed_large_project(emulator: &Emulator, services: usize, variables: usize) ->
     }
     let mut files: Vec<(String, String)> = environments
         .iter()
-        .map(|(name, _)| (format!("environments/{name}.toml"), format!("project = \"big\"\nenvironment = \"{name}\"\n")))
+        .map(|(name, _)| {
+            (format!("environments/{name}.toml"), format!("project = \"big\"\nenvironment = \"{name}\"\n"))
+        })
         .collect();
     for index in 0..services {
         let name = format!("svc-{index:03}");

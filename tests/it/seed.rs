@@ -7,7 +7,6 @@ use serde_json::{json, Value};
 
 use crate::harness::Emulator;
 
-
 pub struct Project {
     pub id: String,
     pub production: String,
@@ -81,7 +80,6 @@ pub fn rename_service(emulator: &Emulator, id: &str, name: &str) {
 pub fn text(value: &Value) -> String {
     value.as_str().unwrap_or_else(|| panic!("not a string: {value}")).to_string()
 }
-
 
 /// The project of the operators' documents: `Postgres-OG9n` (auto-named by Railway) referenced
 /// as `${{Postgres-OG9n.DATABASE_URL}}` by `platform-api`, in `dev` and `staging` (and an empty

@@ -1,0 +1,197 @@
+//! `railform apply` against the emulator over HTTP: the operators' rename under both of the
+//! emulator's rename policies, provisioning the example project from nothing, finishing an
+//! interrupted apply, and refusing a stale saved plan without writing.
+
+use std::collections::BTreeMap;
+
+use serde_json::{json, Value};
+
+use crate::harness::{Emulator, Workspace};
+use crate::seed::{
+    operators_project, rename_service, text, upsert_variables, variables, JWT_VALUE, OPERATORS_DEV_TOML,
+};
+
+fn operators_workspace(emulator: &Emulator) -> Workspace {
+    let mut workspace = Workspace::new(emulator);
+    workspace.file("environments/dev.toml", OPERATORS_DEV_TOML);
+    workspace.env("TEST_JWT_SECRET", JWT_VALUE);
+    workspace
+}
+
+/// Deployments recorded after the first `skip` ones, with their unresolved references.
+fn deployments_since(emulator: &Emulator, skip: usize) -> Vec<Value> {
+    emulator.deployments().into_iter().skip(skip).collect()
+}
+
+fn assert_resolved_and_deployed_once(deployments: &[Value]) {
+    let mut per_instance: BTreeMap<(String, String), usize> = BTreeMap::new();
+    for deployment in deployments {
+        assert_eq!(deployment["unresolved"], json!([]), "a deployment saw a broken reference: {deployment}");
+        let key = (text(&deployment["environment_name"]), text(&deployment["service_name"]));
+        *per_instance.entry(key).or_default() += 1;
+    }
+    for (instance, count) in per_instance {
+        assert_eq!(count, 1, "{instance:?} was deployed {count} times");
+    }
+}
+
+fn rename_scenario(policy: &str) {
+    let emulator = Emulator::builder().rename_policy(policy).start();
+    let seeded = operators_project(&emulator);
+    let workspace = operators_workspace(&emulator);
+    let before = emulator.deployments().len();
+
+    workspace.run(&["apply", "--yes"]).expect(0);
+
+    let service = emulator.data("query S($id: String!) { service(id: $id) { id name } }", json!({"id": seeded.db}));
+    assert_eq!(service["service"]["name"], "platform-db", "the service keeps its id");
+    for environment in [&seeded.dev, &seeded.staging] {
+        let raw = variables(&emulator, &seeded.project, environment, Some(&seeded.api), true);
+        assert_eq!(raw["DATABASE_URL"], "${{platform-db.DATABASE_URL}}", "policy {policy}");
+        let rendered = variables(&emulator, &seeded.project, environment, Some(&seeded.api), false);
+        assert!(text(&rendered["DATABASE_URL"]).starts_with("postgresql://postgres:"), "{rendered}");
+    }
+    let deployments = deployments_since(&emulator, before);
+    assert_resolved_and_deployed_once(&deployments);
+    let deployed: Vec<String> = deployments.iter().map(|d| text(&d["environment_name"])).collect();
+    assert!(deployed.contains(&"staging".to_string()), "the staging rewrite is deployed: {deployed:?}");
+    workspace.run(&["plan", "--detailed-exitcode"]).expect(0);
+}
+
+#[test]
+fn a_rename_keeps_the_service_and_leaves_no_broken_reference_when_railway_keeps_references() {
+    rename_scenario("keep");
+}
+
+#[test]
+fn a_rename_keeps_the_service_and_leaves_no_broken_reference_when_railway_rewrites_references() {
+    rename_scenario("rewrite");
+}
+
+#[test]
+fn the_example_project_is_provisioned_from_nothing_in_one_apply() {
+    let emulator = Emulator::start();
+    let mut workspace = Workspace::new(&emulator);
+    let examples = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("environments");
+    for entry in std::fs::read_dir(examples).unwrap() {
+        let path = entry.unwrap().path();
+        let name = format!("environments/{}", path.file_name().unwrap().to_string_lossy());
+        workspace.file(&name, &std::fs::read_to_string(&path).unwrap());
+    }
+    for secret in ["DEV_JWT_SECRET", "STAGING_JWT_SECRET", "PROD_JWT_SECRET"] {
+        workspace.env(secret, &format!("{secret}-value"));
+    }
+    workspace.run(&["apply", "--yes"]).expect(0);
+
+    let projects = emulator.data(
+        "query { projects { edges { node { id name environments { edges { node { id name } } } } } } }",
+        json!({}),
+    );
+    let project = &projects["projects"]["edges"][0]["node"];
+    assert_eq!(project["name"], "platform");
+    let mut environments: Vec<String> =
+        project["environments"]["edges"].as_array().unwrap().iter().map(|e| text(&e["node"]["name"])).collect();
+    environments.sort();
+    assert_eq!(environments, ["dev", "prod", "staging"], "Railway's first environment became prod");
+    for edge in project["environments"]["edges"].as_array().unwrap() {
+        let id = text(&edge["node"]["id"]);
+        let config = emulator.data(
+            "query C($id: String!) { environment(id: $id) { config(decryptVariables: true) } }",
+            json!({"id": id}),
+        );
+        let services = config["environment"]["config"]["services"].as_object().unwrap();
+        assert_eq!(services.len(), 4);
+        let postgres = services
+            .values()
+            .find(|s| s["source"]["image"] == "ghcr.io/railwayapp-templates/postgres-ssl:16")
+            .expect("each environment has its own Postgres");
+        let mounts: Vec<&Value> = postgres["volumeMounts"].as_object().unwrap().values().collect();
+        assert_eq!(mounts[0]["mountPath"], "/var/lib/postgresql/data");
+        assert_eq!(text(&postgres["variables"]["POSTGRES_PASSWORD"]["value"]).len(), 32, "a generated password");
+    }
+    assert_resolved_and_deployed_once(&emulator.deployments());
+    assert_eq!(emulator.deployments().len(), 12, "one deploy per instance");
+    workspace.run(&["plan", "--detailed-exitcode"]).expect(0);
+    // A second apply changes nothing and writes nothing.
+    emulator.reset_stats();
+    workspace.run(&["apply", "--yes"]).expect(0);
+    let operations = emulator.stats()["operations"].as_object().unwrap().clone();
+    assert!(operations.keys().all(|name| name == "MyProjects" || name == "EnvironmentState"), "{operations:?}");
+}
+
+#[test]
+fn an_apply_cut_off_after_its_rename_is_finished_by_the_next_one() {
+    let emulator = Emulator::start();
+    let seeded = operators_project(&emulator);
+    let workspace = operators_workspace(&emulator);
+    // What an apply killed right after its rename leaves: the new name, dangling references.
+    rename_service(&emulator, &seeded.db, "platform-db");
+    let deployments = emulator.deployments().len();
+
+    let run = workspace.run(&["apply", "--yes"]).expect(0);
+    assert!(!run.stdout.contains("rename service"), "the rename is not planned twice:\n{}", run.stdout);
+    for environment in [&seeded.dev, &seeded.staging] {
+        let raw = variables(&emulator, &seeded.project, environment, Some(&seeded.api), true);
+        assert_eq!(raw["DATABASE_URL"], "${{platform-db.DATABASE_URL}}");
+    }
+    assert_resolved_and_deployed_once(&deployments_since(&emulator, deployments));
+    workspace.run(&["plan", "--detailed-exitcode"]).expect(0);
+}
+
+#[test]
+fn a_stale_saved_plan_is_refused_without_a_single_write() {
+    let emulator = Emulator::start();
+    let seeded = operators_project(&emulator);
+    let workspace = operators_workspace(&emulator);
+    workspace.run(&["plan", "--out", "plan.json"]).expect(0);
+    upsert_variables(
+        &emulator,
+        json!({"projectId": seeded.project.id, "environmentId": seeded.dev, "serviceId": seeded.api,
+               "skipDeploys": true, "variables": {"PORT": "9000"}}),
+    );
+    emulator.reset_stats();
+    let run = workspace.run(&["apply", "--plan", "plan.json", "--yes"]).expect(1);
+    assert!(run.stderr.contains("stale"), "{}", run.stderr);
+    let operations = emulator.stats()["operations"].as_object().unwrap().clone();
+    assert!(operations.keys().all(|name| name == "MyProjects" || name == "EnvironmentState"), "{operations:?}");
+
+    // A fresh saved plan applies.
+    workspace.run(&["plan", "--out", "plan.json"]).expect(0);
+    workspace.run(&["apply", "--plan", "plan.json", "--yes"]).expect(0);
+    workspace.run(&["plan", "--detailed-exitcode"]).expect(0);
+}
+
+#[test]
+fn deleting_a_service_needs_allow_destroy_and_a_protected_one_is_never_deleted() {
+    let emulator = Emulator::start();
+    let seeded = operators_project(&emulator);
+    let workspace = operators_workspace(&emulator);
+    let project = &seeded.project.id;
+    crate::seed::create_service(&emulator, json!({"projectId": project, "name": "old-worker"}));
+    let old_db = crate::seed::create_service(&emulator, json!({"projectId": project, "name": "old-db"}));
+    emulator.data(
+        "mutation V($input: VolumeCreateInput!) { volumeCreate(input: $input) { id } }",
+        json!({"input": {"projectId": project, "serviceId": old_db, "mountPath": "/data"}}),
+    );
+    let tombstones =
+        format!("{OPERATORS_DEV_TOML}\n[services.old-worker]\ndelete = true\n\n[services.old-db]\ndelete = true\n");
+    workspace.file("environments/dev.toml", &tombstones);
+
+    let refused = workspace.run(&["apply", "--yes"]).expect(1);
+    assert!(refused.stderr.contains("--allow-destroy"), "{}", refused.stderr);
+    let names = || {
+        emulator
+            .data(
+                "query P($id: String!) { project(id: $id) { services { edges { node { name } } } } }",
+                json!({"id": project}),
+            )
+            .to_string()
+    };
+    assert!(names().contains("old-worker"), "nothing was changed");
+
+    let applied = workspace.run(&["apply", "--yes", "--allow-destroy"]).expect(0);
+    assert!(applied.stdout.contains("- service old-worker"), "{}", applied.stdout);
+    assert!(applied.stdout.contains("old-db` is marked `delete = true` but is protected"), "{}", applied.stdout);
+    assert!(!names().contains("old-worker"));
+    assert!(names().contains("old-db"), "a service with a volume is protected");
+}
