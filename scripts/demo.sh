@@ -1,12 +1,42 @@
 #!/usr/bin/env bash
-# The main job: check the example environments, then plan and apply them. Against Railway when
-# RAILWAY_API_TOKEN or RAILWAY_TOKEN is set, otherwise against the built-in emulator (state in
-# .railform/emulator.json), so it works with no account.
+# The main job: validate the example environments, plan them, apply them, and show that a
+# second plan finds nothing left to do (the CI drift check).
+#
+# With RAILWAY_API_TOKEN (account/workspace token) or RAILWAY_TOKEN (project token) set, this
+# talks to Railway itself. Without one, it runs railform's built-in emulator of Railway's API
+# (state kept in .railform/emulator.json), so it works with no account at all.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ./scripts/setup.sh
 cargo build --quiet --locked
 railform=target/debug/railform
 paths=("${@:-environments}")
+
+target=()
+if [ -z "${RAILWAY_API_TOKEN:-}" ] && [ -z "${RAILWAY_TOKEN:-}" ]; then
+  echo "No Railway token set: using the built-in emulator (.railform/emulator.json)."
+  target=(--emulator)
+  # The example reads these secrets with { from_env = … }; demo values for the emulator only.
+  export DEV_JWT_SECRET="${DEV_JWT_SECRET:-demo-dev-jwt-secret}"
+  export STAGING_JWT_SECRET="${STAGING_JWT_SECRET:-demo-staging-jwt-secret}"
+  export PROD_JWT_SECRET="${PROD_JWT_SECRET:-demo-prod-jwt-secret}"
+  if [ ! -f .railform/emulator.json ]; then
+    echo "A fresh emulator: first building the project as it was made by hand in the dashboard"
+    echo "(examples/dashboard/: a database still named Postgres-OG9n, referenced by name)."
+    "$railform" --emulator --quiet apply --yes examples/dashboard > /dev/null
+  fi
+fi
+
+step() { printf '\n\033[1m$ railform %s\033[0m\n' "$*"; }
+step validate "${paths[@]}"
 "$railform" validate "${paths[@]}"
+step graph "${paths[@]}"
 "$railform" graph "${paths[@]}"
+step plan "${paths[@]}"
+"$railform" "${target[@]}" plan "${paths[@]}"
+step apply --yes "${paths[@]}"
+"$railform" "${target[@]}" apply --yes "${paths[@]}"
+step plan --detailed-exitcode "${paths[@]}"
+"$railform" "${target[@]}" plan --detailed-exitcode "${paths[@]}"
+echo
+echo "Done: Railway matches ${paths[*]} (plan --detailed-exitcode exited 0)."

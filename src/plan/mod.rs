@@ -48,17 +48,14 @@ impl Plan {
         self.changes.iter().all(|change| change.action == Action::Deploy) && self.unmanaged.is_empty()
     }
 
-    /// Changes grouped by environment name, in plan order (changes without one come first).
+    /// Changes grouped by environment name: project-wide changes (named `""`) first, then each
+    /// environment by name; within a group, plan order.
     pub fn by_environment(&self) -> Vec<(String, Vec<&Change>)> {
-        let mut groups: Vec<(String, Vec<&Change>)> = Vec::new();
+        let mut groups: std::collections::BTreeMap<String, Vec<&Change>> = std::collections::BTreeMap::new();
         for change in &self.changes {
-            let key = change.environment.clone().unwrap_or_default();
-            match groups.iter_mut().find(|(name, _)| *name == key) {
-                Some((_, changes)) => changes.push(change),
-                None => groups.push((key, vec![change])),
-            }
+            groups.entry(change.environment.clone().unwrap_or_default()).or_default().push(change);
         }
-        groups
+        groups.into_iter().collect()
     }
 }
 

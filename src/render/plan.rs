@@ -179,7 +179,11 @@ pub fn text(plan: &Plan, show_values: bool, color: bool) -> String {
             };
             let label = describe(change);
             let _ = writeln!(out, "  {} {label}", paint(code, change.sign));
-            if change.action != Action::Deploy {
+            // A plain create needs no explanation; everything else says why.
+            let plain_create = change.action == Action::Create
+                && !change.sensitive
+                && matches!(change.kind, Kind::Variable | Kind::SharedVariable);
+            if change.action != Action::Deploy && !plain_create {
                 let _ = writeln!(out, "      {}", paint("2", &format!("# {}", change.reason)));
             }
         }
@@ -212,7 +216,8 @@ pub fn text(plan: &Plan, show_values: bool, color: bool) -> String {
 }
 
 fn describe(change: &ChangeView) -> String {
-    let values = match (&change.before, &change.after) {
+    let shown = |value: &Option<String>| value.clone().filter(|v| v != HIDDEN);
+    let values = match (&shown(&change.before), &shown(&change.after)) {
         (Some(before), Some(after)) => format!(": {before} → {after}"),
         (None, Some(after)) => format!(": {after}"),
         (Some(before), None) => format!(": was {before}"),
