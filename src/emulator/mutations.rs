@@ -350,15 +350,29 @@ impl State {
 
     /// Changes the settings of the service's instance in `environmentId` (or in every
     /// environment): a `null` field clears, an absent one stays. Does not deploy.
+    ///
+    /// An environment of the service's project where the service has no instance yet gets one
+    /// (no source, no variables): the emulator's answer to "how does an existing service join a
+    /// new environment", which Railway's documentation does not spell out.
     pub fn update_instances(
         &mut self,
         service_id: &str,
         environment_id: Option<&str>,
         input: ServiceInstanceUpdateInput,
     ) -> Result<bool, Refusal> {
-        self.service(service_id)?;
+        let project_id = self.service(service_id)?.project_id.clone();
         if let Some(environment_id) = environment_id {
-            self.instance(environment_id, service_id)?;
+            self.environment_of(&project_id, environment_id)?;
+            if self.instance(environment_id, service_id).is_err() {
+                self.instances.push(Instance {
+                    id: new_id(),
+                    service_id: service_id.to_string(),
+                    environment_id: environment_id.to_string(),
+                    source: None,
+                    settings: InstanceSettings::default(),
+                    variables: Default::default(),
+                });
+            }
         }
         let source = match input.source {
             MaybeUndefined::Undefined => None,

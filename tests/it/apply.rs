@@ -195,3 +195,26 @@ fn deleting_a_service_needs_allow_destroy_and_a_protected_one_is_never_deleted()
     assert!(!names().contains("old-worker"));
     assert!(names().contains("old-db"), "a service with a volume is protected");
 }
+
+#[test]
+fn a_new_environment_file_adds_the_environment_with_every_service_in_it() {
+    let emulator = Emulator::start();
+    let mut workspace = Workspace::new(&emulator);
+    let examples = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("environments");
+    for name in ["base.toml", "dev.toml"] {
+        workspace.file(&format!("environments/{name}"), &std::fs::read_to_string(examples.join(name)).unwrap());
+    }
+    workspace.env("DEV_JWT_SECRET", "dev").env("STAGING_JWT_SECRET", "staging");
+    workspace.run(&["apply", "--yes"]).expect(0);
+    let deployments = emulator.deployments().len();
+
+    workspace.file("environments/staging.toml", &std::fs::read_to_string(examples.join("staging.toml")).unwrap());
+    let run = workspace.run(&["apply", "--yes"]).expect(0);
+    assert!(run.stdout.contains("+ environment staging"), "{}", run.stdout);
+    assert!(run.stdout.contains("+ service staging/platform-db"), "{}", run.stdout);
+    let new_deployments = deployments_since(&emulator, deployments);
+    assert!(new_deployments.iter().all(|d| d["environment_name"] == "staging"), "dev is left alone");
+    assert_eq!(new_deployments.len(), 4);
+    assert_resolved_and_deployed_once(&new_deployments);
+    workspace.run(&["plan", "--detailed-exitcode"]).expect(0);
+}
