@@ -82,13 +82,17 @@ pub async fn execute(
     Ok(executor.applied)
 }
 
-/// True when both are variable upserts to the same service (or shared variables) of the same
-/// environment, so they can travel in one request.
+/// True when both write variables of the same service (or shared variables) of the same
+/// environment in the same way (both upserts, or both deletes), so they travel in one request.
 fn same_variable_target(first: &Operation, second: &Operation) -> bool {
     match (first, second) {
         (
             Operation::UpsertVariables { project: p1, environment: e1, service: s1, .. },
             Operation::UpsertVariables { project: p2, environment: e2, service: s2, .. },
+        )
+        | (
+            Operation::DeleteVariable { project: p1, environment: e1, service: s1, .. },
+            Operation::DeleteVariable { project: p2, environment: e2, service: s2, .. },
         ) => p1 == p2 && e1 == e2 && s1 == s2,
         _ => false,
     }
@@ -138,7 +142,57 @@ impl Executor<'_> {
                 };
                 self.client.upsert_variables(&write).await?;
             }
+            Operation::DeleteVariable { project, environment, service, .. } => {
+                let names: Vec<&str> = batch
+                    .iter()
+                    .filter_map(|change| match &change.operation {
+                        Operation::DeleteVariable { name, .. } => Some(name.as_str()),
+                        _ => None,
+                    })
+                    .collect();
+                let service_id = service.as_ref().map(|s| self.id(s)).transpose()?;
+                self.delete_variables(&self.id(project)?, &self.id(environment)?, service_id.as_deref(), &names)
+                    .await?;
+            }
             operation => self.run_one(operation).await?,
+        }
+        Ok(())
+    }
+
+    /// Deletes variables without deploying: `variableDelete` has no `skipDeploys` and would
+    /// deploy at once, so the variables to keep are re-read and written back with
+    /// `replace: true, skipDeploys: true`. A sealed value cannot be written back; when one is
+    /// kept, each variable is deleted with `variableDelete` instead (and that deploys).
+    async fn delete_variables(
+        &self,
+        project_id: &str,
+        environment_id: &str,
+        service_id: Option<&str>,
+        names: &[&str],
+    ) -> anyhow::Result<()> {
+        let live = self.client.variables(project_id, environment_id, service_id, true).await?;
+        let kept: Option<BTreeMap<String, String>> = live
+            .into_iter()
+            .filter(|(name, _)| !names.contains(&name.as_str()))
+            .map(|(name, value)| value.map(|value| (name, value)))
+            .collect();
+        match kept {
+            Some(variables) => {
+                let write = VariableWrite {
+                    project_id: project_id.to_string(),
+                    environment_id: environment_id.to_string(),
+                    service_id: service_id.map(str::to_string),
+                    variables,
+                    replace: true,
+                    skip_deploys: true,
+                };
+                self.client.upsert_variables(&write).await?;
+            }
+            None => {
+                for name in names {
+                    self.client.delete_variable(project_id, environment_id, service_id, name).await?;
+                }
+            }
         }
         Ok(())
     }
@@ -255,15 +309,13 @@ impl Executor<'_> {
             }
             Operation::RenameService { service, name } => client.rename_service(&self.id(service)?, name).await?,
             Operation::DeleteService { service } => client.delete_service(&self.id(service)?).await?,
-            Operation::DeleteVariable { project, environment, service, name } => {
-                let service_id = service.as_ref().map(|s| self.id(s)).transpose()?;
-                client.delete_variable(&self.id(project)?, &self.id(environment)?, service_id.as_deref(), name).await?;
-            }
             Operation::Deploy { service, environment } => {
                 client.deploy_service_instance(&self.id(environment)?, &self.id(service)?).await?;
                 self.applied.deploys += 1;
             }
-            Operation::UpsertVariables { .. } => anyhow::bail!("variable writes go through the batched path"),
+            Operation::UpsertVariables { .. } | Operation::DeleteVariable { .. } => {
+                anyhow::bail!("variable writes go through the batched path")
+            }
         }
         Ok(())
     }

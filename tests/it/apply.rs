@@ -218,3 +218,29 @@ fn a_new_environment_file_adds_the_environment_with_every_service_in_it() {
     assert_resolved_and_deployed_once(&new_deployments);
     workspace.run(&["plan", "--detailed-exitcode"]).expect(0);
 }
+
+#[test]
+fn prune_deletes_undeclared_variables_with_one_deploy_and_keeps_the_rest() {
+    let emulator = Emulator::start();
+    let seeded = operators_project(&emulator);
+    let workspace = operators_workspace(&emulator);
+    workspace.run(&["apply", "--yes"]).expect(0);
+    upsert_variables(
+        &emulator,
+        json!({"projectId": seeded.project.id, "environmentId": seeded.dev, "serviceId": seeded.api,
+               "skipDeploys": true, "variables": {"DEBUG": "1", "TRACE": "1"}}),
+    );
+    let deployments = emulator.deployments().len();
+    workspace.run(&["plan", "--detailed-exitcode"]).expect(2);
+
+    let run = workspace.run(&["apply", "--yes", "--prune"]).expect(0);
+    assert!(run.stdout.contains("- variable dev/platform-api/DEBUG"), "{}", run.stdout);
+    let raw = variables(&emulator, &seeded.project, &seeded.dev, Some(&seeded.api), true);
+    assert!(raw.get("DEBUG").is_none() && raw.get("TRACE").is_none(), "{raw}");
+    assert_eq!(raw["DATABASE_URL"], "${{platform-db.DATABASE_URL}}", "declared variables are kept");
+    assert_eq!(raw["JWT_SECRET"], JWT_VALUE, "secrets are kept");
+    let new_deployments = deployments_since(&emulator, deployments);
+    assert_eq!(new_deployments.len(), 1, "{new_deployments:?}");
+    assert_resolved_and_deployed_once(&new_deployments);
+    workspace.run(&["plan", "--detailed-exitcode"]).expect(0);
+}
