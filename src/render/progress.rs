@@ -1,5 +1,5 @@
-//! Apply progress: a progress bar on a terminal, one line per step otherwise (quiet in CI with
-//! `--quiet`), and the closing summaries. Addresses and actions only, never values.
+//! Apply progress: a progress bar on a terminal; elsewhere (CI) quiet, or one line per step with
+//! `-v`. Then the closing summaries. Addresses and actions only, never values.
 
 use indicatif::{ProgressBar, ProgressStyle};
 
@@ -36,7 +36,7 @@ impl Progress for ProgressDisplay {
                 bar.set_position(index as u64);
                 bar.set_message(line);
             }
-            None => self.printer.status(&format!("[{}/{total}] {line}", index + 1)),
+            None => self.printer.verbose(&format!("[{}/{total}] {line}", index + 1)),
         }
     }
 
