@@ -6,7 +6,7 @@ use rand::Rng;
 
 use crate::config::model::Model;
 use crate::config::secrets::{sha256_hex, Secret, Secrets};
-use crate::plan::{SecretSource, WireValue};
+use crate::plan::{Operation, Plan, SecretSource, WireValue};
 use crate::refs;
 
 /// Why a planned value cannot be written.
@@ -51,6 +51,20 @@ impl ValueSources<'_> {
             }
             WireValue::Secret(SecretSource::Generate { length, alphabet }) => Ok(generate(*length, alphabet)),
         }
+    }
+
+    /// Checks, before anything is written, that every secret of `plan` that comes from the
+    /// environment or the files still hashes to what was planned.
+    pub fn check(&self, plan: &Plan) -> Result<(), ValueError> {
+        for change in &plan.changes {
+            let Operation::UpsertVariables { variables, .. } = &change.operation else { continue };
+            for wire in variables.values() {
+                if !matches!(wire, WireValue::Secret(SecretSource::Generate { .. })) {
+                    self.resolve(wire)?;
+                }
+            }
+        }
+        Ok(())
     }
 
     /// The literal declared at `ENV/SERVICE/VAR` or `ENV/shared/VAR`.

@@ -50,6 +50,10 @@ async fn apply(printer: &Printer, session: &Session, prepared: &Prepared, args: 
                     path.display()
                 );
             }
+            let values = ValueSources { model: &prepared.model, secrets: &prepared.secrets };
+            if let Err(error) = values.check(&saved) {
+                anyhow::bail!("the saved plan {} is stale: {error}. Nothing was changed", path.display());
+            }
             saved
         }
         None => make_plan(session, prepared, args.prune).await?,

@@ -244,3 +244,18 @@ fn prune_deletes_undeclared_variables_with_one_deploy_and_keeps_the_rest() {
     assert_resolved_and_deployed_once(&new_deployments);
     workspace.run(&["plan", "--detailed-exitcode"]).expect(0);
 }
+
+#[test]
+fn a_saved_plan_is_refused_when_a_from_env_secret_changed_since() {
+    let emulator = Emulator::start();
+    operators_project(&emulator);
+    let mut workspace = operators_workspace(&emulator);
+    workspace.run(&["plan", "--out", "plan.json"]).expect(0);
+    workspace.env("TEST_JWT_SECRET", "another-value");
+    emulator.reset_stats();
+    let run = workspace.run(&["apply", "--plan", "plan.json", "--yes"]).expect(1);
+    assert!(run.stderr.contains("$TEST_JWT_SECRET changed since the plan was made"), "{}", run.stderr);
+    assert!(!run.stderr.contains("another-value") && !run.stderr.contains(JWT_VALUE));
+    let operations = emulator.stats()["operations"].as_object().unwrap().clone();
+    assert!(operations.keys().all(|name| name == "MyProjects" || name == "EnvironmentState"), "{operations:?}");
+}
