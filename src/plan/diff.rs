@@ -152,15 +152,10 @@ impl<'m, 'l> ProjectDiff<'m, 'l> {
                 ));
                 return;
             }
-            self.push(
-                format!("project:{name}"),
-                Action::Create,
-                Kind::Project,
-                None,
-                None,
-                None,
-                "the project does not exist yet".to_string(),
-                Operation::CreateProject { key: "project".to_string(), name },
+            let operation = Operation::CreateProject { key: "project".to_string(), name: name.clone() };
+            self.add(
+                Change::new(&self.project_name, format!("project:{name}"), Action::Create, Kind::Project, operation)
+                    .because("the project does not exist yet"),
             );
         }
         let matched = self.match_environments(environments);
@@ -192,21 +187,17 @@ impl<'m, 'l> ProjectDiff<'m, 'l> {
             let (id, live) = match (by_name, by_name.is_none().then(by_old_name).flatten()) {
                 (Some(live), _) => (Id::Live(live.id.clone()), Some(live)),
                 (None, Some(live)) => {
-                    self.push(
-                        desired.name.clone(),
-                        Action::Rename,
-                        Kind::Environment,
-                        Some(&desired.name),
-                        None,
-                        Some(desired.name.clone()),
-                        format!("renamed from `{}`", live.name),
-                        Operation::RenameEnvironment {
-                            environment: Id::Live(live.id.clone()),
-                            name: desired.name.clone(),
-                        },
+                    let operation = Operation::RenameEnvironment {
+                        environment: Id::Live(live.id.clone()),
+                        name: desired.name.clone(),
+                    };
+                    self.add(
+                        Change::new(&self.project_name, &desired.name, Action::Rename, Kind::Environment, operation)
+                            .in_environment(&desired.name)
+                            .named(&desired.name)
+                            .because(format!("renamed from `{}`", live.name))
+                            .values(Some(live.name.clone()), Some(desired.name.clone())),
                     );
-                    self.changes.last_mut().expect("just pushed").before = Some(live.name.clone());
-                    self.changes.last_mut().expect("just pushed").after = Some(desired.name.clone());
                     (Id::Live(live.id.clone()), Some(live))
                 }
                 (None, None) => {
@@ -217,33 +208,40 @@ impl<'m, 'l> ProjectDiff<'m, 'l> {
                         default_environment_taken = true;
                         let id = Id::New("project/production".to_string());
                         if desired.name != "production" {
-                            self.push(
-                                desired.name.clone(),
-                                Action::Rename,
-                                Kind::Environment,
-                                Some(&desired.name),
-                                None,
-                                Some(desired.name.clone()),
-                                "a new project's first environment is `production`".to_string(),
-                                Operation::RenameEnvironment { environment: id.clone(), name: desired.name.clone() },
+                            let operation =
+                                Operation::RenameEnvironment { environment: id.clone(), name: desired.name.clone() };
+                            self.add(
+                                Change::new(
+                                    &self.project_name,
+                                    &desired.name,
+                                    Action::Rename,
+                                    Kind::Environment,
+                                    operation,
+                                )
+                                .in_environment(&desired.name)
+                                .named(&desired.name)
+                                .because("a new project's first environment is `production`")
+                                .values(Some("production".to_string()), Some(desired.name.clone())),
                             );
                         }
                         (id, None)
                     } else {
                         let key = format!("environment:{}", desired.name);
-                        self.push(
-                            desired.name.clone(),
-                            Action::Create,
-                            Kind::Environment,
-                            Some(&desired.name),
-                            None,
-                            None,
-                            "declared in the files, missing in Railway".to_string(),
-                            Operation::CreateEnvironment {
-                                key: key.clone(),
-                                project: self.project_id.clone(),
-                                name: desired.name.clone(),
-                            },
+                        let operation = Operation::CreateEnvironment {
+                            key: key.clone(),
+                            project: self.project_id.clone(),
+                            name: desired.name.clone(),
+                        };
+                        self.add(
+                            Change::new(
+                                &self.project_name,
+                                &desired.name,
+                                Action::Create,
+                                Kind::Environment,
+                                operation,
+                            )
+                            .in_environment(&desired.name)
+                            .because("declared in the files, missing in Railway"),
                         );
                         (Id::New(key), None)
                     }
@@ -281,22 +279,17 @@ impl<'m, 'l> ProjectDiff<'m, 'l> {
             let id = match live {
                 Some(live) => {
                     if live.name != service.name {
-                        self.push(
-                            service.name.to_string(),
-                            Action::Rename,
-                            Kind::Service,
-                            None,
-                            Some(service.name),
-                            Some(service.name.to_string()),
-                            "renamed_from: the service keeps its id, volume and data".to_string(),
-                            Operation::RenameService {
-                                service: Id::Live(live.id.clone()),
-                                name: service.name.to_string(),
-                            },
+                        let operation = Operation::RenameService {
+                            service: Id::Live(live.id.clone()),
+                            name: service.name.to_string(),
+                        };
+                        self.add(
+                            Change::new(&self.project_name, service.name, Action::Rename, Kind::Service, operation)
+                                .of_service(service.name)
+                                .named(service.name)
+                                .because("renamed_from: the service keeps its id, volume and data")
+                                .values(Some(live.name.clone()), Some(service.name.to_string())),
                         );
-                        let change = self.changes.last_mut().expect("just pushed");
-                        change.before = Some(live.name.clone());
-                        change.after = Some(service.name.to_string());
                         renames.push(Rename { old: live.name.clone(), new: service.name.to_string() });
                     }
                     Id::Live(live.id.clone())
@@ -309,20 +302,18 @@ impl<'m, 'l> ProjectDiff<'m, 'l> {
                         .filter(|(_, declared)| !declared.delete)
                         .map(|(index, _)| environments[*index].id.clone())
                         .collect();
-                    self.push(
-                        service.name.to_string(),
-                        Action::Create,
-                        Kind::Service,
-                        None,
-                        Some(service.name),
-                        None,
-                        format!("declared in {} environment file(s), missing in Railway", in_environments.len()),
-                        Operation::CreateService {
-                            key: key.clone(),
-                            project: self.project_id.clone(),
-                            name: service.name.to_string(),
-                            environments: in_environments,
-                        },
+                    let reason =
+                        format!("declared in {} environment file(s), missing in Railway", in_environments.len());
+                    let operation = Operation::CreateService {
+                        key: key.clone(),
+                        project: self.project_id.clone(),
+                        name: service.name.to_string(),
+                        environments: in_environments,
+                    };
+                    self.add(
+                        Change::new(&self.project_name, service.name, Action::Create, Kind::Service, operation)
+                            .of_service(service.name)
+                            .because(reason),
                     );
                     Id::New(key)
                 }
@@ -355,15 +346,11 @@ impl<'m, 'l> ProjectDiff<'m, 'l> {
             ));
             return;
         }
-        self.push(
-            service.name.to_string(),
-            Action::Delete,
-            Kind::Service,
-            None,
-            Some(service.name),
-            None,
-            "marked `delete = true` (needs --allow-destroy)".to_string(),
-            Operation::DeleteService { service: Id::Live(live_id.to_string()) },
+        let operation = Operation::DeleteService { service: Id::Live(live_id.to_string()) };
+        self.add(
+            Change::new(&self.project_name, service.name, Action::Delete, Kind::Service, operation)
+                .of_service(service.name)
+                .because("marked `delete = true` (needs --allow-destroy)"),
         );
     }
 
@@ -408,15 +395,13 @@ impl<'m, 'l> ProjectDiff<'m, 'l> {
                 .iter()
                 .any(|s| s.name == service.name && s.declarations.iter().any(|(i, _)| *i == environment_index));
         if live_instance.is_none() && !created_by_service_create {
-            self.push(
-                address.clone(),
-                Action::Create,
-                Kind::Service,
-                Some(env_name),
-                Some(&service.name),
-                None,
-                format!("service `{}` has no instance in `{env_name}` yet", service.name),
-                Operation::CreateInstance { service: service_id.clone(), environment: environment.id.clone() },
+            let operation =
+                Operation::CreateInstance { service: service_id.clone(), environment: environment.id.clone() };
+            self.add(
+                Change::new(&self.project_name, &address, Action::Create, Kind::Service, operation)
+                    .in_environment(env_name)
+                    .of_service(&service.name)
+                    .because(format!("service `{}` has no instance in `{env_name}` yet", service.name)),
             );
         }
         let mut changed = false;
@@ -428,47 +413,46 @@ impl<'m, 'l> ProjectDiff<'m, 'l> {
                     Source::Image(image) => (Some(image.clone()), None, None),
                     Source::Repo { repo, branch } => (None, Some(repo.clone()), branch.clone()),
                 };
-                self.push(
-                    format!("{address}/source"),
-                    if live_source.is_some() { Action::Update } else { Action::Create },
-                    Kind::Source,
-                    Some(env_name),
-                    Some(&service.name),
-                    None,
-                    "the deployed source differs from the file".to_string(),
-                    Operation::UpdateSource {
-                        service: service_id.clone(),
-                        environment: environment.id.clone(),
-                        image,
-                        repo,
-                        branch,
-                    },
+                let action = if live_source.is_some() { Action::Update } else { Action::Create };
+                let operation = Operation::UpdateSource {
+                    service: service_id.clone(),
+                    environment: environment.id.clone(),
+                    image,
+                    repo,
+                    branch,
+                };
+                self.add(
+                    Change::new(&self.project_name, format!("{address}/source"), action, Kind::Source, operation)
+                        .in_environment(env_name)
+                        .of_service(&service.name)
+                        .because("the deployed source differs from the file")
+                        .values(live_source.map(describe_source), Some(describe_source_model(desired))),
                 );
-                let change = self.changes.last_mut().expect("just pushed");
-                change.before = live_source.map(describe_source);
-                change.after = Some(describe_source_model(desired));
                 changed = true;
             }
         }
         if let Some(volume) = &service.volume {
             let mounts = live_instance.map(|i| i.volume_mounts.as_slice()).unwrap_or(&[]);
             if mounts.is_empty() {
-                self.push(
-                    format!("{address}/volume"),
-                    Action::Create,
-                    Kind::Volume,
-                    Some(env_name),
-                    Some(&service.name),
-                    None,
-                    format!("a volume mounted at {}", volume.mount),
-                    Operation::CreateVolume {
-                        project: self.project_id.clone(),
-                        service: service_id.clone(),
-                        environment: environment.id.clone(),
-                        mount: volume.mount.clone(),
-                    },
+                let operation = Operation::CreateVolume {
+                    project: self.project_id.clone(),
+                    service: service_id.clone(),
+                    environment: environment.id.clone(),
+                    mount: volume.mount.clone(),
+                };
+                self.add(
+                    Change::new(
+                        &self.project_name,
+                        format!("{address}/volume"),
+                        Action::Create,
+                        Kind::Volume,
+                        operation,
+                    )
+                    .in_environment(env_name)
+                    .of_service(&service.name)
+                    .because(format!("a volume mounted at {}", volume.mount))
+                    .values(None, Some(volume.mount.clone())),
                 );
-                self.changes.last_mut().expect("just pushed").after = Some(volume.mount.clone());
                 changed = true;
             } else if !mounts.iter().any(|m| m.mount_path == volume.mount) {
                 let live_paths: Vec<&str> = mounts.iter().map(|m| m.mount_path.as_str()).collect();
@@ -519,19 +503,14 @@ impl<'m, 'l> ProjectDiff<'m, 'l> {
             }
             let address = target.address(name);
             if self.options.prune {
-                let change = target.change(
-                    &self.project_name,
-                    address,
-                    Action::Delete,
-                    name,
-                    "not declared in the file (--prune)".to_string(),
-                    Operation::DeleteVariable {
-                        project: self.project_id.clone(),
-                        environment: target.environment.id.clone(),
-                        service: target.service_id.cloned(),
-                        name: name.clone(),
-                    },
-                );
+                let operation = Operation::DeleteVariable {
+                    project: self.project_id.clone(),
+                    environment: target.environment.id.clone(),
+                    service: target.service_id.cloned(),
+                    name: name.clone(),
+                };
+                let reason = "not declared in the file (--prune)".to_string();
+                let change = target.change(&self.project_name, Action::Delete, name, reason, operation);
                 self.changes.push(change);
                 changed.insert(name.clone());
                 continue;
@@ -631,11 +610,8 @@ impl<'m, 'l> ProjectDiff<'m, 'l> {
                 (action, reason, wire, before, after)
             }
         };
-        let mut change = target.change(&self.project_name, address, action, name, reason, upsert(wire));
-        change.sensitive = sensitive;
-        change.before = before;
-        change.after = after;
-        Some(change)
+        let change = target.change(&self.project_name, action, name, reason, upsert(wire));
+        Some(change.sensitive(sensitive).values(before, after))
     }
 
     /// A rewrite of a live value that railform does not manage but that names a renamed service.
@@ -646,26 +622,41 @@ impl<'m, 'l> ProjectDiff<'m, 'l> {
         value: &LiveValue,
         renames: &[Rename],
     ) -> Option<Change> {
+        let owner = target.service.map(|s| s.name.as_str()).zip(target.service_id);
+        self.rewrite_change(target.environment, owner, target.kind(), name, value, renames)
+    }
+
+    /// The rewrite of one live value that names a renamed service, or `None` when it names none.
+    /// `owner` is the service (name, id) holding it; `None` for a shared variable.
+    fn rewrite_change(
+        &self,
+        environment: &EnvironmentMatch<'_, '_>,
+        owner: Option<(&str, &Id)>,
+        kind: Kind,
+        name: &str,
+        value: &LiveValue,
+        renames: &[Rename],
+    ) -> Option<Change> {
         let LiveValue::Value(text) = value else { return None };
         let rewritten = apply_renames(text, renames)?;
-        let wire = WireValue::Plain(rewritten);
-        let mut change = target.change(
-            &self.project_name,
-            target.address(name),
-            Action::Rewrite,
-            name,
-            rewrite_reason(text, renames),
-            Operation::UpsertVariables {
-                project: self.project_id.clone(),
-                environment: target.environment.id.clone(),
-                service: target.service_id.cloned(),
-                variables: BTreeMap::from([(name.to_string(), wire)]),
-            },
-        );
-        // The live value is not declared, so it may hold a secret: show only the references.
+        let owner_name = owner.map_or("shared", |(service, _)| service);
+        let operation = Operation::UpsertVariables {
+            project: self.project_id.clone(),
+            environment: environment.id.clone(),
+            service: owner.map(|(_, id)| id.clone()),
+            variables: BTreeMap::from([(name.to_string(), WireValue::Plain(rewritten))]),
+        };
+        // The live value may not be declared, so it may hold a secret: show only the references.
         let (before, after) = reference_summary(text, renames);
-        change.before = Some(before);
-        change.after = Some(after);
+        let address = format!("{}/{owner_name}/{name}", environment.name);
+        let mut change = Change::new(&self.project_name, address, Action::Rewrite, kind, operation)
+            .in_environment(&environment.name)
+            .named(name)
+            .because(rewrite_reason(text, renames))
+            .values(Some(before), Some(after));
+        if let Some((service, _)) = owner {
+            change = change.of_service(service);
+        }
         Some(change)
     }
 
@@ -748,35 +739,11 @@ impl<'m, 'l> ProjectDiff<'m, 'l> {
         let id = Id::Live(service_id.to_string());
         let mut rewrote = false;
         for (name, value) in &instance.variables {
-            let Some(text) = (match value {
-                LiveValue::Value(text) => Some(text),
-                LiveValue::Sealed => None,
-            }) else {
-                continue;
-            };
-            let Some(rewritten) = apply_renames(text, renames) else { continue };
-            let env_name = environment.name.clone();
-            let (before, after) = reference_summary(text, renames);
-            self.changes.push(Change {
-                address: format!("{env_name}/{service_name}/{name}"),
-                action: Action::Rewrite,
-                kind: Kind::Reference,
-                project: self.project_name.clone(),
-                environment: Some(env_name),
-                service: Some(service_name.to_string()),
-                name: Some(name.clone()),
-                before: Some(before),
-                after: Some(after),
-                sensitive: false,
-                reason: rewrite_reason(text, renames),
-                operation: Operation::UpsertVariables {
-                    project: self.project_id.clone(),
-                    environment: environment.id.clone(),
-                    service: Some(id.clone()),
-                    variables: BTreeMap::from([(name.clone(), WireValue::Plain(rewritten))]),
-                },
-            });
-            rewrote = true;
+            let owner = Some((service_name, &id));
+            if let Some(change) = self.rewrite_change(environment, owner, Kind::Reference, name, value, renames) {
+                self.changes.push(change);
+                rewrote = true;
+            }
         }
         if rewrote {
             self.to_deploy.insert((environment.name.clone(), service_name.to_string()), (id, environment.id.clone()));
@@ -823,20 +790,14 @@ impl<'m, 'l> ProjectDiff<'m, 'l> {
 
     fn plan_deploys(&mut self) {
         for ((environment, service), (service_id, environment_id)) in std::mem::take(&mut self.to_deploy) {
-            self.changes.push(Change {
-                address: format!("{environment}/{service}"),
-                action: Action::Deploy,
-                kind: Kind::Deployment,
-                project: self.project_name.clone(),
-                environment: Some(environment),
-                service: Some(service),
-                name: None,
-                before: None,
-                after: None,
-                sensitive: false,
-                reason: "one deploy after all its changes".to_string(),
-                operation: Operation::Deploy { service: service_id, environment: environment_id },
-            });
+            let operation = Operation::Deploy { service: service_id, environment: environment_id };
+            let address = format!("{environment}/{service}");
+            self.add(
+                Change::new(&self.project_name, address, Action::Deploy, Kind::Deployment, operation)
+                    .in_environment(&environment)
+                    .of_service(&service)
+                    .because("one deploy after all its changes"),
+            );
         }
     }
 
@@ -865,32 +826,8 @@ impl<'m, 'l> ProjectDiff<'m, 'l> {
         }
     }
 
-    #[allow(clippy::too_many_arguments)]
-    fn push(
-        &mut self,
-        address: String,
-        action: Action,
-        kind: Kind,
-        environment: Option<&String>,
-        service: Option<&str>,
-        name: Option<String>,
-        reason: String,
-        operation: Operation,
-    ) {
-        self.changes.push(Change {
-            address,
-            action,
-            kind,
-            project: self.project_name.clone(),
-            environment: environment.cloned(),
-            service: service.map(str::to_string),
-            name,
-            before: None,
-            after: None,
-            sensitive: false,
-            reason,
-            operation,
-        });
+    fn add(&mut self, change: Change) {
+        self.changes.push(change);
     }
 }
 
@@ -915,28 +852,14 @@ impl VariableTarget<'_, '_, '_> {
         }
     }
 
-    fn change(
-        &self,
-        project: &str,
-        address: String,
-        action: Action,
-        name: &str,
-        reason: String,
-        operation: Operation,
-    ) -> Change {
-        Change {
-            address,
-            action,
-            kind: self.kind(),
-            project: project.to_string(),
-            environment: Some(self.environment.name.clone()),
-            service: self.service.map(|s| s.name.clone()),
-            name: Some(name.to_string()),
-            before: None,
-            after: None,
-            sensitive: false,
-            reason,
-            operation,
+    fn change(&self, project: &str, action: Action, name: &str, reason: String, operation: Operation) -> Change {
+        let change = Change::new(project, self.address(name), action, self.kind(), operation)
+            .in_environment(&self.environment.name)
+            .named(name)
+            .because(reason);
+        match self.service {
+            Some(service) => change.of_service(&service.name),
+            None => change,
         }
     }
 }

@@ -80,6 +80,59 @@ pub struct Change {
     pub operation: Operation,
 }
 
+impl Change {
+    /// A change with what every change has; the optional parts are added with the builder
+    /// methods below.
+    pub fn new(project: &str, address: impl Into<String>, action: Action, kind: Kind, operation: Operation) -> Change {
+        Change {
+            address: address.into(),
+            action,
+            kind,
+            project: project.to_string(),
+            environment: None,
+            service: None,
+            name: None,
+            before: None,
+            after: None,
+            sensitive: false,
+            reason: String::new(),
+            operation,
+        }
+    }
+
+    pub fn in_environment(mut self, environment: &str) -> Change {
+        self.environment = Some(environment.to_string());
+        self
+    }
+
+    pub fn of_service(mut self, service: &str) -> Change {
+        self.service = Some(service.to_string());
+        self
+    }
+
+    pub fn named(mut self, name: &str) -> Change {
+        self.name = Some(name.to_string());
+        self
+    }
+
+    pub fn because(mut self, reason: impl Into<String>) -> Change {
+        self.reason = reason.into();
+        self
+    }
+
+    /// The shown values (already masked when sensitive).
+    pub fn values(mut self, before: Option<String>, after: Option<String>) -> Change {
+        self.before = before;
+        self.after = after;
+        self
+    }
+
+    pub fn sensitive(mut self, sensitive: bool) -> Change {
+        self.sensitive = sensitive;
+        self
+    }
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Action {
