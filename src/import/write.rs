@@ -106,7 +106,7 @@ fn variable(value: &ImportedValue) -> (Item, Option<String>) {
             let mut form = InlineTable::new();
             form.insert("from_env", env_var.as_str().into());
             let note = format!(
-                "import did not write this value ({}): set {env_var} to it before `railform plan`",
+                "import did not write this value ({}): set {env_var} to the live value before `railform plan`",
                 reason.describe()
             );
             (Item::Value(Value::InlineTable(form)), Some(note))
@@ -197,7 +197,7 @@ volume = { mount = "/data" }
 
 [services.api.variables]
 DATABASE_URL = "$<<My DB.DATABASE_URL>>"
-# import did not write this value (its name looks like a credential): set DEV_API_JWT_SECRET to it before `railform plan`
+# import did not write this value (its name looks like a credential): set DEV_API_JWT_SECRET to the live value before `railform plan`
 JWT_SECRET = { from_env = "DEV_API_JWT_SECRET" }
 "#;
         assert_eq!(text, expected);
