@@ -6,7 +6,7 @@ use anyhow::Context;
 use clap::Args;
 
 use super::{GlobalArgs, Outcome};
-use crate::import::{self, write, ImportedEnvironment};
+use crate::import::{self, base, write, ImportedEnvironment};
 use crate::render::Printer;
 use crate::session::{self, Session};
 
@@ -21,6 +21,10 @@ pub struct ImportArgs {
     /// Write the environment file to FILE (replacing it) instead of printing it.
     #[arg(long, value_name = "FILE")]
     pub output: Option<PathBuf>,
+    /// Also write FILE: what every environment of the project shares, which the output file
+    /// then extends (import each environment with the same --base).
+    #[arg(long, value_name = "FILE", requires = "output")]
+    pub base: Option<PathBuf>,
 }
 
 /// Where templates are looked up from when the file is printed: where it usually goes.
@@ -34,7 +38,24 @@ pub fn run(printer: &Printer, global: &GlobalArgs, args: &ImportArgs) -> anyhow:
         .with_context(|| format!("no Railway project has the id or the name {:?}", args.project))?;
     let location = args.output.clone().unwrap_or_else(|| PathBuf::from(DEFAULT_LOCATION));
     let imported = import::environment(&project, &args.environment, &location)?;
-    let text = write::to_toml(&imported);
+    let text = match (&args.base, &args.output) {
+        (Some(base_path), Some(output)) => {
+            let every = project
+                .environments
+                .iter()
+                .map(|environment| import::environment(&project, &environment.name, &location))
+                .collect::<Result<Vec<_>, _>>()?;
+            let (shared, own) = base::layered(&imported, &every);
+            write_file(base_path, &write::to_toml_as(&shared, &write::Layout::Base))?;
+            printer.status(&format!(
+                "wrote {} (what every environment of {} shares)",
+                base_path.display(),
+                project.name
+            ));
+            write::to_toml_as(&own, &write::Layout::Extends(relative_to_folder_of(output, base_path)?))
+        }
+        _ => write::to_toml(&imported),
+    };
     match &args.output {
         Some(path) => {
             write_file(path, &text)?;
@@ -77,6 +98,19 @@ fn notes(imported: &ImportedEnvironment) -> Vec<String> {
         ));
     }
     notes
+}
+
+/// `target` as `extends` names it from `file`: relative to `file`'s folder.
+fn relative_to_folder_of(file: &Path, target: &Path) -> anyhow::Result<String> {
+    let folder = std::path::absolute(file)?.parent().map(Path::to_path_buf).unwrap_or_default();
+    let target = std::path::absolute(target)?;
+    let shared = folder.components().zip(target.components()).take_while(|(a, b)| a == b).count();
+    let mut relative = PathBuf::new();
+    for _ in folder.components().skip(shared) {
+        relative.push("..");
+    }
+    relative.extend(target.components().skip(shared));
+    Ok(relative.to_string_lossy().replace('\\', "/"))
 }
 
 /// Writes `text` to `path` through a temporary file, so a half-written file is never left.

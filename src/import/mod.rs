@@ -10,6 +10,7 @@
 //! `{ preserve = true }` and credential-looking ones (see [`secrets`]) `{ from_env = "…" }`,
 //! with the name of the environment variable to set.
 
+pub mod base;
 pub mod secrets;
 pub mod templates;
 pub mod write;
@@ -37,8 +38,10 @@ pub struct ImportedEnvironment {
 /// A service's settings in the imported environment.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ImportedService {
-    pub id: String,
-    pub blueprint: Blueprint,
+    /// The pinned id; `None` in a file whose base pins it.
+    pub id: Option<String>,
+    /// `None` in a file whose base says it.
+    pub blueprint: Option<Blueprint>,
     pub variables: BTreeMap<String, ImportedValue>,
 }
 
@@ -169,7 +172,10 @@ pub fn environment(
                 (name.clone(), import_value(environment_name, &service.name, name, value, &mut env_vars))
             })
             .collect();
-        services.insert(service.name.clone(), ImportedService { id: service.id.clone(), blueprint, variables });
+        services.insert(
+            service.name.clone(),
+            ImportedService { id: Some(service.id.clone()), blueprint: Some(blueprint), variables },
+        );
     }
     Ok(ImportedEnvironment {
         project_name: project.name.clone(),

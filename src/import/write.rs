@@ -7,20 +7,53 @@ use toml_edit::{DocumentMut, InlineTable, Item, Table, Value};
 use super::{Blueprint, ImportedEnvironment, ImportedService, ImportedValue, PreserveReason};
 use crate::state::LiveSource;
 
-/// The environment file's text.
+/// Which file of a layout is written.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Layout {
+    /// One self-contained environment file.
+    Standalone,
+    /// A base (no `environment` key) holding what every environment of the project shares.
+    Base,
+    /// An environment file that extends the base at this path (relative to the file).
+    Extends(String),
+}
+
+/// The text of a standalone environment file.
 pub fn to_toml(imported: &ImportedEnvironment) -> String {
+    to_toml_as(imported, &Layout::Standalone)
+}
+
+/// The text of one file of `layout`.
+pub fn to_toml_as(imported: &ImportedEnvironment, layout: &Layout) -> String {
     let mut document = DocumentMut::new();
     let root = document.as_table_mut();
-    root.decor_mut().set_prefix(format!(
-        "# Imported from Railway by `railform import` (project {:?}, environment {:?}).\n\
-         # `project_id` and `id` pin the live project and services. No secret value is written here:\n\
-         # see the comments beside `preserve` and `from_env` values.\n\n",
-        imported.project_name, imported.environment
-    ));
-    root.insert("project", Item::Value(imported.project_name.as_str().into()));
-    root.insert("project_id", Item::Value(imported.project_id.as_str().into()));
-    root.insert("environment", Item::Value(imported.environment.as_str().into()));
-    root.insert("shared", Item::Table(variables_table(&imported.shared)));
+    let header = match layout {
+        Layout::Base => format!(
+            "# Imported from Railway by `railform import` (project {:?}): what every environment of the\n\
+             # project shares. Environment files extend it; `project_id` and `id` pin the live objects.\n\
+             # No secret value is written here: see the comments beside `preserve` and `from_env` values.\n\n",
+            imported.project_name
+        ),
+        Layout::Standalone | Layout::Extends(_) => format!(
+            "# Imported from Railway by `railform import` (project {:?}, environment {:?}).\n\
+             # `project_id` and `id` pin the live project and services. No secret value is written here:\n\
+             # see the comments beside `preserve` and `from_env` values.\n\n",
+            imported.project_name, imported.environment
+        ),
+    };
+    root.decor_mut().set_prefix(header);
+    if let Layout::Extends(base) = layout {
+        root.insert("extends", Item::Value(base.as_str().into()));
+    } else {
+        root.insert("project", Item::Value(imported.project_name.as_str().into()));
+        root.insert("project_id", Item::Value(imported.project_id.as_str().into()));
+    }
+    if *layout != Layout::Base {
+        root.insert("environment", Item::Value(imported.environment.as_str().into()));
+    }
+    if *layout == Layout::Standalone || !imported.shared.is_empty() {
+        root.insert("shared", Item::Table(variables_table(&imported.shared)));
+    }
 
     let mut services = Table::new();
     services.set_implicit(true);
@@ -33,9 +66,12 @@ pub fn to_toml(imported: &ImportedEnvironment) -> String {
 
 fn service_table(service: &ImportedService) -> Table {
     let mut table = Table::new();
-    table.insert("id", Item::Value(service.id.as_str().into()));
+    if let Some(id) = &service.id {
+        table.insert("id", Item::Value(id.as_str().into()));
+    }
     match &service.blueprint {
-        Blueprint::Template { name, version } => {
+        None => {}
+        Some(Blueprint::Template { name, version }) => {
             table.insert("template", Item::Value((*name).into()));
             comment(
                 &mut table,
@@ -48,7 +84,7 @@ fn service_table(service: &ImportedService) -> Table {
                 table.insert("params", Item::Value(Value::InlineTable(params)));
             }
         }
-        Blueprint::Explicit { source, volume_mount } => {
+        Some(Blueprint::Explicit { source, volume_mount }) => {
             match source {
                 Some(LiveSource::Image { image }) => {
                     table.insert("image", Item::Value(image.as_str().into()));
@@ -142,19 +178,19 @@ mod tests {
                 (
                     "My DB".into(),
                     ImportedService {
-                        id: "svc-db".into(),
-                        blueprint: Blueprint::Template { name: "postgres", version: Some("16".into()) },
+                        id: Some("svc-db".into()),
+                        blueprint: Some(Blueprint::Template { name: "postgres", version: Some("16".into()) }),
                         variables: BTreeMap::new(),
                     },
                 ),
                 (
                     "api".into(),
                     ImportedService {
-                        id: "svc-api".into(),
-                        blueprint: Blueprint::Explicit {
+                        id: Some("svc-api".into()),
+                        blueprint: Some(Blueprint::Explicit {
                             source: Some(LiveSource::Repo { repo: "acme/api".into(), branch: Some("main".into()) }),
                             volume_mount: Some("/data".into()),
-                        },
+                        }),
                         variables: BTreeMap::from([
                             ("DATABASE_URL".into(), ImportedValue::Literal("$<<My DB.DATABASE_URL>>".into())),
                             (

@@ -140,3 +140,42 @@ fn the_markdown_report_of_a_rename_with_rewrites_creates_and_a_sensitive_update(
     }
     insta::assert_snapshot!("plan_markdown_rename_rewrites_creates_sensitive_update", run.stdout);
 }
+
+#[test]
+fn two_environments_imported_with_a_base_share_it_and_plan_no_changes() {
+    let emulator = Emulator::start();
+    import_project(&emulator, true);
+    let mut workspace = Workspace::new(&emulator);
+    for environment in ["production", "staging"] {
+        let output = format!("environments/{environment}.toml");
+        let args = ["import", "--project", "shop", "--environment", environment, "--output", &output];
+        workspace.run(&[&args[..], &["--base", "environments/base.toml"]].concat()).expect(0);
+    }
+    let read = |name: &str| std::fs::read_to_string(workspace.path().join("environments").join(name)).unwrap();
+    let (base, production, staging) = (read("base.toml"), read("production.toml"), read("staging.toml"));
+    for (what, file) in [("base", &base), ("production", &production), ("staging", &staging)] {
+        assert_no_secret(what, file, &IMPORT_SECRETS);
+    }
+    for expected in ["project = \"shop\"", "template = \"postgres\"", "APP_NAME = \"shop\"", "QUEUE = \"default\""] {
+        assert!(base.contains(expected), "missing `{expected}` in the base:\n{base}");
+    }
+    assert!(!base.contains("environment ="), "{base}");
+    assert!(
+        staging.starts_with("# Imported") && staging.contains("extends = \"base.toml\"\nenvironment = \"staging\"")
+    );
+    assert!(staging.contains("JWT_SECRET = { preserve = true }"), "sealed in staging only:\n{staging}");
+    assert!(production.contains("JWT_SECRET = { from_env = \"PRODUCTION_API_JWT_SECRET\" }"), "{production}");
+    assert!(!staging.contains("template ="), "the base says it:\n{staging}");
+
+    export_credentials(&mut workspace, true);
+    for (name, value) in [
+        ("PRODUCTION_API_STRIPE_API_KEY", IMPORT_STRIPE_KEY),
+        ("PRODUCTION_API_CACHE_URL", IMPORT_CACHE_URL),
+        ("PRODUCTION_API_JWT_SECRET", IMPORT_JWT_SECRET),
+        ("PRODUCTION_SHARED_SIGNING_KEY", IMPORT_SHARED_SIGNING),
+    ] {
+        workspace.env(name, value);
+    }
+    let plan = workspace.run(&["plan", "environments", "--detailed-exitcode"]).expect(0);
+    assert!(plan.stdout.contains("No changes."), "{}", plan.stdout);
+}
