@@ -8,7 +8,8 @@
 //!
 //! No secret value ever reaches an [`ImportedEnvironment`]: sealed values become
 //! `{ preserve = true }` and credential-looking ones (see [`secrets`]) `{ from_env = "…" }`,
-//! with the name of the environment variable to set.
+//! with the name of the environment variable to set. [`base::layered`] splits several imported
+//! environments into a shared base and per-environment files (`import --base FILE`).
 
 pub mod base;
 pub mod secrets;
@@ -269,6 +270,65 @@ fn upper_snake(text: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::state::{LiveEnvironment, LiveService};
+
+    fn project() -> LiveProject {
+        let api = LiveInstance {
+            source: Some(LiveSource::Image { image: "ghcr.io/acme/api:1".into() }),
+            volume_mounts: Vec::new(),
+            variables: BTreeMap::from([
+                ("DATABASE_URL".into(), LiveValue::Value("${{Postgres.DATABASE_URL}}".into())),
+                ("JWT_SECRET".into(), LiveValue::Value("hunter2".into())),
+                ("SEALED".into(), LiveValue::Sealed),
+            ]),
+        };
+        let dev = LiveEnvironment {
+            id: "env-dev".into(),
+            name: "dev".into(),
+            config_etag: "etag".into(),
+            shared: BTreeMap::from([("LOG_LEVEL".into(), LiveValue::Value("debug".into()))]),
+            instances: BTreeMap::from([
+                ("svc-db".into(), templates::tests::railway_postgres("16")),
+                ("svc-api".into(), api),
+            ]),
+        };
+        LiveProject {
+            id: "prj".into(),
+            name: "platform".into(),
+            services: vec![
+                LiveService { id: "svc-db".into(), name: "Postgres".into() },
+                LiveService { id: "svc-api".into(), name: "api".into() },
+                LiveService { id: "svc-elsewhere".into(), name: "only-in-prod".into() },
+            ],
+            environments: vec![dev],
+        }
+    }
+
+    #[test]
+    fn an_environment_is_imported_with_templates_references_and_no_secret() {
+        let imported = environment(&project(), "dev", Path::new("/nonexistent/environments/dev.toml")).unwrap();
+        assert_eq!(imported.services.keys().collect::<Vec<_>>(), ["Postgres", "api"]);
+        let db = &imported.services["Postgres"];
+        assert_eq!(db.blueprint, Some(Blueprint::Template { name: "postgres", version: Some("16".into()) }));
+        assert!(db.variables.is_empty());
+        let api = &imported.services["api"].variables;
+        assert_eq!(api["DATABASE_URL"], ImportedValue::Literal("$<<Postgres.DATABASE_URL>>".into()));
+        assert_eq!(
+            api["JWT_SECRET"],
+            ImportedValue::FromEnv { env_var: "DEV_API_JWT_SECRET".into(), reason: CredentialReason::Name }
+        );
+        assert_eq!(api["SEALED"], ImportedValue::Preserve(PreserveReason::Sealed));
+        assert_eq!(imported.env_vars_to_set()[0].address, "dev/api/JWT_SECRET");
+        assert_eq!(imported.sealed(), ["dev/api/SEALED"]);
+        assert!(!format!("{imported:?}").contains("hunter2"));
+        assert!(!write::to_toml(&imported).contains("hunter2"));
+    }
+
+    #[test]
+    fn an_unknown_environment_lists_the_ones_that_exist() {
+        let error = environment(&project(), "qa", Path::new("dev.toml")).unwrap_err();
+        assert_eq!(error.to_string(), "project \"platform\" has no environment \"qa\" (it has: dev)");
+    }
 
     #[test]
     fn references_are_written_in_railforms_syntax_and_everything_else_is_kept() {

@@ -131,14 +131,14 @@ fn template_value_matches(template: &Value, live: &LiveValue) -> bool {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use std::collections::BTreeMap;
 
     use super::*;
     use crate::state::LiveVolumeMount;
 
     /// Railway's Postgres template as Railway creates it (FACTS.md), with a generated password.
-    pub fn railway_postgres(tag: &str) -> LiveInstance {
+    pub(crate) fn railway_postgres(tag: &str) -> LiveInstance {
         let variables = [
             ("PGDATA", "/var/lib/postgresql/data/pgdata"),
             ("PGHOST", "${{RAILWAY_PRIVATE_DOMAIN}}"),
