@@ -19,6 +19,7 @@
 //! - [`state`]: live state read through the client (1 + E requests) and normalised for the planner.
 //! - [`secret`]: the one type secret values travel in; it never prints.
 //! - [`session`]: one run's client (or in-process emulator) and the concurrent live-state reads.
+//! - [`import`]: a live environment written back as an environment file (templates, refs, no secrets).
 //! - [`render`]: the only code that prints: results, diagnostics, errors.
 //! - [`emulator`]: a local stand-in for Railway's GraphQL API, used by `--emulator` and every test.
 //!
@@ -29,6 +30,7 @@ pub mod cli;
 pub mod config;
 pub mod diag;
 pub mod emulator;
+pub mod import;
 pub mod plan;
 pub mod railway;
 pub mod refs;

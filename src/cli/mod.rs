@@ -5,6 +5,7 @@ pub mod apply;
 mod completions;
 mod emulator;
 mod graph;
+mod import;
 pub mod plan;
 mod validate;
 
@@ -62,6 +63,8 @@ pub enum Command {
     Apply(apply::ApplyArgs),
     /// Draw the services of each environment and the references between them.
     Graph(graph::GraphArgs),
+    /// Write a live environment as an environment file that plans `No changes.`.
+    Import(import::ImportArgs),
     /// Serve a local emulator of Railway's GraphQL API.
     Emulator(emulator::EmulatorArgs),
     /// Print a shell completion script (bash, zsh, fish, elvish, powershell).
@@ -95,6 +98,7 @@ pub fn run(cli: Cli) -> ExitCode {
         Command::Plan(args) => plan::run(&printer, &cli.global, &args),
         Command::Apply(args) => apply::run(&printer, &cli.global, &args),
         Command::Graph(args) => graph::run(&printer, &args),
+        Command::Import(args) => import::run(&printer, &cli.global, &args),
         Command::Emulator(args) => emulator::run(&printer, &args),
         Command::Completions(args) => completions::run(&printer, &args),
     };

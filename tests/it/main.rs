@@ -5,6 +5,7 @@ mod apply;
 mod client;
 mod emulator;
 mod harness;
+mod import;
 mod plan;
 mod seed;
 mod validate;

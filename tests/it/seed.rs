@@ -151,3 +151,109 @@ API_KEY = { value = "sensitive-literal-Q9zW", sensitive = true }
 
 /// The value the tests give `TEST_JWT_SECRET`: it must never be printed either.
 pub const JWT_VALUE: &str = "jwt-from-env-T7pL2";
+
+/// A project as a team grows it on Railway, for `import`: Railway's Postgres template, an app
+/// that references it and the shared variables, a worker built from a repo, and credentials.
+pub struct ImportProject {
+    pub project: Project,
+    pub staging: String,
+    pub postgres: String,
+    pub api: String,
+    pub worker: String,
+}
+
+/// Secret values of [`import_project`]: none may ever be written by import.
+pub const IMPORT_PG_PASSWORD: &str = "qWeRtYuIoPaSdFgHjKlZxCvBnMqWeRtY";
+pub const IMPORT_STRIPE_KEY: &str = "sk_live_51HxQ2eKx9vTq3LmN8pR4sW7y";
+pub const IMPORT_CACHE_URL: &str = "redis://default:cache-pass-Zr8q@cache.internal:6379";
+pub const IMPORT_JWT_SECRET: &str = "jwt-signing-value-Mn4b";
+pub const IMPORT_SHARED_SIGNING: &str = "shared-signing-value-Hy6c";
+
+/// Seeds project `shop` with the same services in `production` and `staging`. With `seal`, the
+/// api's `JWT_SECRET` and the shared `SIGNING_KEY` of staging are sealed (Railway never returns
+/// them again).
+pub fn import_project(emulator: &Emulator, seal: bool) -> ImportProject {
+    let project = create_project(emulator, "shop");
+    let staging = create_environment(emulator, &project, "staging");
+    let postgres = create_service(
+        emulator,
+        json!({"projectId": project.id, "name": "Postgres", "source": {"image": "ghcr.io/railwayapp-templates/postgres-ssl:16"}}),
+    );
+    emulator.data(
+        "mutation V($input: VolumeCreateInput!) { volumeCreate(input: $input) { id } }",
+        json!({"input": {"projectId": project.id, "serviceId": postgres, "mountPath": "/var/lib/postgresql/data"}}),
+    );
+    let api = create_service(
+        emulator,
+        json!({"projectId": project.id, "name": "api", "source": {"image": "ghcr.io/acme/shop-api:2.3.0"}}),
+    );
+    let worker = create_service(
+        emulator,
+        json!({"projectId": project.id, "name": "worker", "source": {"repo": "acme/shop"}, "branch": "main"}),
+    );
+    for environment in [&project.production, &staging] {
+        let scoped = |service: Option<&str>, variables: Value| {
+            let mut input = json!({"projectId": project.id, "environmentId": environment, "skipDeploys": true, "variables": variables});
+            if let Some(service) = service {
+                input["serviceId"] = json!(service);
+            }
+            upsert_variables(emulator, input);
+        };
+        // Railway's Postgres template, as Railway creates it (railway/FACTS.md).
+        scoped(
+            Some(&postgres),
+            json!({
+                "PGDATA": "/var/lib/postgresql/data/pgdata",
+                "PGHOST": "${{RAILWAY_PRIVATE_DOMAIN}}",
+                "PGPORT": "5432",
+                "PGUSER": "${{POSTGRES_USER}}",
+                "PGDATABASE": "${{POSTGRES_DB}}",
+                "PGPASSWORD": "${{POSTGRES_PASSWORD}}",
+                "POSTGRES_DB": "railway",
+                "POSTGRES_USER": "postgres",
+                "POSTGRES_PASSWORD": IMPORT_PG_PASSWORD,
+                "DATABASE_URL": "postgresql://${{PGUSER}}:${{POSTGRES_PASSWORD}}@${{RAILWAY_PRIVATE_DOMAIN}}:5432/${{PGDATABASE}}",
+                "DATABASE_PUBLIC_URL": "postgresql://${{PGUSER}}:${{POSTGRES_PASSWORD}}@${{RAILWAY_TCP_PROXY_DOMAIN}}:${{RAILWAY_TCP_PROXY_PORT}}/${{PGDATABASE}}",
+                "SSL_CERT_DAYS": "820",
+                "RAILWAY_DEPLOYMENT_DRAINING_SECONDS": "60",
+            }),
+        );
+        scoped(None, json!({"APP_NAME": "shop", "LOG_LEVEL": "info", "SIGNING_KEY": IMPORT_SHARED_SIGNING}));
+        scoped(
+            Some(&api),
+            json!({
+                "DATABASE_URL": "${{Postgres.DATABASE_URL}}",
+                "PGPASSWORD": "${{Postgres.PGPASSWORD}}",
+                "PORT": "8080",
+                "GREETING": "Welcome to ${{shared.APP_NAME}}",
+                "STRIPE_API_KEY": IMPORT_STRIPE_KEY,
+                "CACHE_URL": IMPORT_CACHE_URL,
+                "JWT_SECRET": IMPORT_JWT_SECRET,
+            }),
+        );
+        scoped(
+            Some(&worker),
+            json!({
+                "API_URL": "http://${{api.RAILWAY_PRIVATE_DOMAIN}}:${{api.PORT}}",
+                "QUEUE": "default",
+            }),
+        );
+    }
+    if seal {
+        emulator.seal(&staging, Some(&api), "JWT_SECRET");
+        emulator.seal(&staging, None, "SIGNING_KEY");
+    }
+    ImportProject { project, staging, postgres, api, worker }
+}
+
+/// The operators' project with a `JWT_SECRET` already set in dev to another value than the
+/// one the tests export: planning [`OPERATORS_DEV_TOML`] then updates a sensitive value.
+pub fn operators_project_with_stale_secret(emulator: &Emulator) -> OperatorsProject {
+    let seeded = operators_project(emulator);
+    upsert_variables(
+        emulator,
+        json!({"projectId": seeded.project.id, "environmentId": seeded.dev, "serviceId": seeded.api,
+               "skipDeploys": true, "variables": {"JWT_SECRET": "stale-jwt-value-Rb5n"}}),
+    );
+    seeded
+}
