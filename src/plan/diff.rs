@@ -623,7 +623,7 @@ impl<'m, 'l> ProjectDiff<'m, 'l> {
         renames: &[Rename],
     ) -> Option<Change> {
         let owner = target.service.map(|s| s.name.as_str()).zip(target.service_id);
-        self.rewrite_change(target.environment, owner, target.kind(), name, value, renames)
+        self.rewrite_change(target.environment, owner, name, value, renames)
     }
 
     /// The rewrite of one live value that names a renamed service, or `None` when it names none.
@@ -632,7 +632,6 @@ impl<'m, 'l> ProjectDiff<'m, 'l> {
         &self,
         environment: &EnvironmentMatch<'_, '_>,
         owner: Option<(&str, &Id)>,
-        kind: Kind,
         name: &str,
         value: &LiveValue,
         renames: &[Rename],
@@ -649,7 +648,7 @@ impl<'m, 'l> ProjectDiff<'m, 'l> {
         // The live value may not be declared, so it may hold a secret: show only the references.
         let (before, after) = reference_summary(text, renames);
         let address = format!("{}/{owner_name}/{name}", environment.name);
-        let mut change = Change::new(&self.project_name, address, Action::Rewrite, kind, operation)
+        let mut change = Change::new(&self.project_name, address, Action::Rewrite, Kind::Reference, operation)
             .in_environment(&environment.name)
             .named(name)
             .because(rewrite_reason(text, renames))
@@ -740,7 +739,7 @@ impl<'m, 'l> ProjectDiff<'m, 'l> {
         let mut rewrote = false;
         for (name, value) in &instance.variables {
             let owner = Some((service_name, &id));
-            if let Some(change) = self.rewrite_change(environment, owner, Kind::Reference, name, value, renames) {
+            if let Some(change) = self.rewrite_change(environment, owner, name, value, renames) {
                 self.changes.push(change);
                 rewrote = true;
             }
@@ -853,7 +852,9 @@ impl VariableTarget<'_, '_, '_> {
     }
 
     fn change(&self, project: &str, action: Action, name: &str, reason: String, operation: Operation) -> Change {
-        let change = Change::new(project, self.address(name), action, self.kind(), operation)
+        // Every rewrite is a reference change, whether the variable is declared or not.
+        let kind = if action == Action::Rewrite { Kind::Reference } else { self.kind() };
+        let change = Change::new(project, self.address(name), action, kind, operation)
             .in_environment(&self.environment.name)
             .named(name)
             .because(reason);

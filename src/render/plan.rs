@@ -45,6 +45,8 @@ pub struct ChangeView {
     pub reason: String,
     /// `+`, `~`, `-`, `>` or `↻`.
     pub sign: &'static str,
+    /// What happens, in words: `create variable`, `rename service`, `rewrite reference`, `deploy`.
+    pub description: String,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -126,6 +128,10 @@ impl ChangeView {
             sensitive: change.sensitive,
             reason: change.reason.clone(),
             sign: change.action.sign(),
+            description: match change.action {
+                Action::Deploy => "deploy".to_string(),
+                action => format!("{} {}", action_word(action), kind_word(change.kind)),
+            },
         }
     }
 }
@@ -152,9 +158,10 @@ pub fn markdown(plan: &Plan, show_values: bool, project_dir: &Path) -> anyhow::R
 
 handlebars::handlebars_helper!(eq_helper: |a: Json, b: Json| a == b);
 
-/// Keeps values from breaking the markdown table they sit in.
+/// Keeps values from breaking the markdown table and the code spans they sit in (the template
+/// puts values in code spans, where HTML entities would show literally).
 fn escape_markdown(text: &str) -> String {
-    text.replace('|', "\\|").replace('<', "&lt;").replace('>', "&gt;").replace('\n', " ")
+    text.replace('|', "\\|").replace('`', "ˋ").replace(['\n', '\r'], " ")
 }
 
 /// Terraform-like text: one block per environment, a summary line each, then the total.
@@ -223,10 +230,23 @@ fn describe(change: &ChangeView) -> String {
         (Some(before), None) => format!(": was {before}"),
         (None, None) => String::new(),
     };
-    match (change.action, change.kind) {
-        (Action::Deploy, _) => format!("deploy {}", change.address),
-        (Action::Rename, _) => format!("rename {} {}{values}", kind_word(change.kind), change.address),
-        _ => format!("{} {}{values}", kind_word(change.kind), change.address),
+    match change.action {
+        // The sign already says create, update or delete.
+        Action::Create | Action::Update | Action::Delete => {
+            format!("{} {}{values}", kind_word(change.kind), change.address)
+        }
+        _ => format!("{} {}{values}", change.description, change.address),
+    }
+}
+
+fn action_word(action: Action) -> &'static str {
+    match action {
+        Action::Create => "create",
+        Action::Rename => "rename",
+        Action::Update => "update",
+        Action::Rewrite => "rewrite",
+        Action::Delete => "delete",
+        Action::Deploy => "deploy",
     }
 }
 

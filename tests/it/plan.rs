@@ -34,13 +34,9 @@ fn the_rename_is_planned_with_a_rewrite_in_every_environment_and_no_secret_shows
     assert!(text.stdout.contains("rename service platform-db: Postgres-OG9n → platform-db"), "{}", text.stdout);
     for environment in ["dev", "staging"] {
         let line = format!(
-            "reference {environment}/platform-api/DATABASE_URL: ${{{{Postgres-OG9n.DATABASE_URL}}}} → ${{{{platform-db.DATABASE_URL}}}}"
+            "~ rewrite reference {environment}/platform-api/DATABASE_URL: ${{{{Postgres-OG9n.DATABASE_URL}}}} → ${{{{platform-db.DATABASE_URL}}}}"
         );
-        assert!(
-            text.stdout.contains(&line) || text.stdout.contains(&line.replace("reference", "variable")),
-            "missing `{line}` in\n{}",
-            text.stdout
-        );
+        assert!(text.stdout.contains(&line), "missing `{line}` in\n{}", text.stdout);
     }
     assert!(text.stdout.contains("Plan: 2 to add, 2 to change, 0 to destroy, 1 to rename."), "{}", text.stdout);
 
