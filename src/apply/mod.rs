@@ -13,7 +13,7 @@ use std::collections::BTreeMap;
 
 use anyhow::{anyhow, Context};
 
-use crate::plan::{Action, Change, Id, Operation, Plan};
+use crate::plan::{Action, Change, Id, Operation, Plan, WireValue};
 use crate::railway::operations::service_instance_update::{ServiceInstanceUpdateInput, ServiceSourceInput};
 use crate::railway::{ApiError, Client, NewEnvironment, NewService, NewVolume, VariableWrite};
 use crate::state::{self, LiveProject, ProjectSelector};
@@ -123,19 +123,38 @@ impl Executor<'_> {
         let Some(first) = batch.first() else { return Ok(()) };
         match &first.operation {
             Operation::UpsertVariables { project, environment, service, .. } => {
-                let mut variables = BTreeMap::new();
-                for change in batch {
-                    if let Operation::UpsertVariables { variables: some, .. } = &change.operation {
-                        for (name, wire) in some {
-                            let value = self.values.resolve(wire).with_context(|| change.address.clone())?;
-                            variables.insert(name.clone(), value.expose().to_string());
+                let (project_id, environment_id) = (self.id(project)?, self.id(environment)?);
+                let service_id = service.as_ref().map(|s| self.id(s)).transpose()?;
+                let writes: Vec<(&Change, &String, &WireValue)> = batch
+                    .iter()
+                    .flat_map(|change| match &change.operation {
+                        Operation::UpsertVariables { variables, .. } => {
+                            variables.iter().map(|(name, wire)| (*change, name, wire)).collect()
                         }
+                        _ => Vec::new(),
+                    })
+                    .collect();
+                // Rewrites of values the files do not hold need the live values (one read).
+                let live = if writes.iter().any(|(_, _, wire)| matches!(wire, WireValue::Rewrite { .. })) {
+                    self.client.variables(&project_id, &environment_id, service_id.as_deref(), true).await?
+                } else {
+                    Default::default()
+                };
+                let mut variables = BTreeMap::new();
+                for (change, name, wire) in writes {
+                    let current = live.get(name).and_then(Option::as_deref);
+                    let value = self.values.resolve(name, wire, current).with_context(|| change.address.clone())?;
+                    if let Some(value) = value {
+                        variables.insert(name.clone(), value.expose().to_string());
                     }
                 }
+                if variables.is_empty() {
+                    return Ok(());
+                }
                 let write = VariableWrite {
-                    project_id: self.id(project)?,
-                    environment_id: self.id(environment)?,
-                    service_id: service.as_ref().map(|s| self.id(s)).transpose()?,
+                    project_id,
+                    environment_id,
+                    service_id,
                     variables,
                     replace: false,
                     skip_deploys: true,

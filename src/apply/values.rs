@@ -20,6 +20,10 @@ pub enum ValueError {
     FileChanged { address: String },
     #[error("{address} is no longer a sensitive value of the files; make a new plan")]
     FileMissing { address: String },
+    #[error("{name} changed in Railway since the plan was made; make a new plan")]
+    LiveChanged { name: String },
+    #[error("{name} must be read from Railway before it can be rewritten")]
+    LiveNeeded { name: String },
 }
 
 /// Everything a plan's values can come from.
@@ -29,9 +33,32 @@ pub struct ValueSources<'a> {
 }
 
 impl ValueSources<'_> {
-    /// The value to send for `wire`, checked against the hash recorded in the plan.
-    pub fn resolve(&self, wire: &WireValue) -> Result<Secret, ValueError> {
+    /// The value to send for `wire`, checked against the hash recorded in the plan; `None` when
+    /// there is nothing left to write. `live` is the variable's current raw value, needed only
+    /// for [`WireValue::Rewrite`].
+    pub fn resolve(&self, name: &str, wire: &WireValue, live: Option<&str>) -> Result<Option<Secret>, ValueError> {
         match wire {
+            WireValue::Rewrite { renames, sha256, sha256_after } => {
+                let live = live.ok_or_else(|| ValueError::LiveNeeded { name: name.to_string() })?;
+                let current = sha256_hex(live);
+                if &current == sha256_after {
+                    return Ok(None); // Railway rewrote it on the rename already.
+                }
+                if &current != sha256 {
+                    return Err(ValueError::LiveChanged { name: name.to_string() });
+                }
+                let renames = renames.iter().map(|(old, new)| (old.as_str(), new.as_str()));
+                Ok(refs::rewrite_services(live, renames).map(Secret::new))
+            }
+            other => self.value(name, other).map(Some),
+        }
+    }
+
+    /// A value that needs nothing from Railway: plain, from the environment, from the files or
+    /// generated.
+    fn value(&self, name: &str, wire: &WireValue) -> Result<Secret, ValueError> {
+        match wire {
+            WireValue::Rewrite { .. } => Err(ValueError::LiveNeeded { name: name.to_string() }),
             WireValue::Plain(text) => Ok(Secret::new(text.clone())),
             WireValue::Secret(SecretSource::Env { name, sha256 }) => {
                 let value = self.secrets.get(name).ok_or_else(|| ValueError::EnvMissing { name: name.clone() })?;
@@ -58,9 +85,9 @@ impl ValueSources<'_> {
     pub fn check(&self, plan: &Plan) -> Result<(), ValueError> {
         for change in &plan.changes {
             let Operation::UpsertVariables { variables, .. } = &change.operation else { continue };
-            for wire in variables.values() {
-                if !matches!(wire, WireValue::Secret(SecretSource::Generate { .. })) {
-                    self.resolve(wire)?;
+            for (name, wire) in variables {
+                if let WireValue::Secret(SecretSource::Env { .. } | SecretSource::File { .. }) = wire {
+                    self.resolve(name, wire, None)?;
                 }
             }
         }
@@ -111,6 +138,6 @@ mod tests {
         let secrets = Secrets::resolve(&model, |_| None).unwrap();
         let sources = ValueSources { model: &model, secrets: &secrets };
         let planned = WireValue::Secret(SecretSource::Env { name: "X".into(), sha256: sha256_hex("old") });
-        assert!(matches!(sources.resolve(&planned), Err(ValueError::EnvMissing { .. })));
+        assert!(matches!(sources.resolve("X", &planned, None), Err(ValueError::EnvMissing { .. })));
     }
 }

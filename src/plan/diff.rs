@@ -639,11 +639,16 @@ impl<'m, 'l> ProjectDiff<'m, 'l> {
         let LiveValue::Value(text) = value else { return None };
         let rewritten = apply_renames(text, renames)?;
         let owner_name = owner.map_or("shared", |(service, _)| service);
+        let wire = WireValue::Rewrite {
+            renames: renames.iter().map(|r| (r.old.clone(), r.new.clone())).collect(),
+            sha256: sha256_hex(text),
+            sha256_after: sha256_hex(&rewritten),
+        };
         let operation = Operation::UpsertVariables {
             project: self.project_id.clone(),
             environment: environment.id.clone(),
             service: owner.map(|(_, id)| id.clone()),
-            variables: BTreeMap::from([(name.to_string(), WireValue::Plain(rewritten))]),
+            variables: BTreeMap::from([(name.to_string(), wire)]),
         };
         // The live value may not be declared, so it may hold a secret: show only the references.
         let (before, after) = reference_summary(text, renames);
@@ -887,14 +892,7 @@ fn desired_services<'m>(environments: &[&'m Environment]) -> Vec<DesiredService<
 /// `text` with every reference to a renamed service pointing at the new name, or `None` when
 /// nothing in it refers to a renamed service.
 fn apply_renames(text: &str, renames: &[Rename]) -> Option<String> {
-    let mut current: Option<String> = None;
-    for rename in renames {
-        let base = current.as_deref().unwrap_or(text);
-        if let Some(rewritten) = refs::rewrite_service(base, &rename.old, &rename.new) {
-            current = Some(rewritten);
-        }
-    }
-    current
+    refs::rewrite_services(text, renames.iter().map(|r| (r.old.as_str(), r.new.as_str())))
 }
 
 fn rewrite_reason(text: &str, renames: &[Rename]) -> String {
@@ -1027,7 +1025,11 @@ DATABASE_URL = "$<<platform-db.DATABASE_URL>>"
         );
         let Operation::UpsertVariables { variables, environment, .. } = &plan.changes[2].operation else { panic!() };
         assert_eq!(environment, &Id::Live("e-staging".into()));
-        assert_eq!(variables["DATABASE_URL"], WireValue::Plain("${{platform-db.DATABASE_URL}}".into()));
+        // Staging has no file: its value is not railform's, so the plan keeps only a hash of it.
+        let renames = vec![("Postgres-OG9n".to_string(), "platform-db".to_string())];
+        let sha256 = sha256_hex("${{Postgres-OG9n.DATABASE_URL}}");
+        let sha256_after = sha256_hex("${{platform-db.DATABASE_URL}}");
+        assert_eq!(variables["DATABASE_URL"], WireValue::Rewrite { renames, sha256, sha256_after });
         assert_eq!(plan.summary.line(), "Plan: 0 to add, 2 to change, 0 to destroy, 1 to rename.");
     }
 
@@ -1044,7 +1046,8 @@ DATABASE_URL = "$<<platform-db.DATABASE_URL>>"
         let plan = diff(&model(&[("dev.toml", DEV)]), &[Some(live)], &Secrets::default(), &DiffOptions::default());
         assert_eq!(actions(&plan), ["Rewrite staging/platform-api/DATABASE_URL", "Deploy staging/platform-api"]);
         let Operation::UpsertVariables { variables, .. } = &plan.changes[0].operation else { panic!() };
-        assert_eq!(variables["DATABASE_URL"], WireValue::Plain("x ${{platform-db.DATABASE_URL}}".into()));
+        assert!(matches!(&variables["DATABASE_URL"], WireValue::Rewrite { sha256, .. }
+            if *sha256 == sha256_hex("x ${{Postgres-OG9n.DATABASE_URL}}")));
         // Only the references are shown for a value railform does not manage.
         assert_eq!(plan.changes[0].before.as_deref(), Some("${{Postgres-OG9n.DATABASE_URL}}"));
     }

@@ -188,6 +188,12 @@ pub enum WireValue {
     Plain(String),
     /// A sensitive value: never stored; `apply` obtains it again and checks the hash.
     Secret(SecretSource),
+    /// A live value that names renamed services. It is not declared in the files, so it may be
+    /// a secret: the plan keeps only its hash and the renames; `apply` re-reads the value,
+    /// checks the hash and renames the references in it.
+    /// When the live value already hashes to `sha256_after` (Railway rewrote it itself on the
+    /// rename), nothing is written.
+    Rewrite { renames: Vec<(String, String)>, sha256: String, sha256_after: String },
 }
 
 /// Where a sensitive value comes from at apply time.

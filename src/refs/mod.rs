@@ -161,6 +161,18 @@ pub fn rewrite_service(text: &str, old: &str, new: &str) -> Option<String> {
     Some(out)
 }
 
+/// Applies several renames (`(old, new)` service names) in turn, as [`rewrite_service`] does
+/// one. Returns `None` when no reference names any of the old names.
+pub fn rewrite_services<'a>(text: &str, renames: impl IntoIterator<Item = (&'a str, &'a str)>) -> Option<String> {
+    let mut current: Option<String> = None;
+    for (old, new) in renames {
+        if let Some(rewritten) = rewrite_service(current.as_deref().unwrap_or(text), old, new) {
+            current = Some(rewritten);
+        }
+    }
+    current
+}
+
 /// Rewrites every `$<<…>>` into Railway's `${{…}}`, keeping what is inside the brackets.
 pub fn to_railway_syntax(text: &str) -> String {
     let mut out = String::with_capacity(text.len());

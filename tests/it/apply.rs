@@ -38,6 +38,12 @@ fn assert_resolved_and_deployed_once(deployments: &[Value]) {
 fn rename_scenario(policy: &str) {
     let emulator = Emulator::builder().rename_policy(policy).start();
     let seeded = operators_project(&emulator);
+    // A value no file declares, in an environment with no file: rewritten all the same.
+    upsert_variables(
+        &emulator,
+        json!({"projectId": seeded.project.id, "environmentId": seeded.staging, "serviceId": seeded.api,
+               "skipDeploys": true, "variables": {"LEGACY_URL": "postgres://u:pw@${{Postgres-OG9n.RAILWAY_PRIVATE_DOMAIN}}:5432"}}),
+    );
     let workspace = operators_workspace(&emulator);
     let before = emulator.deployments().len();
 
@@ -51,6 +57,11 @@ fn rename_scenario(policy: &str) {
         let rendered = variables(&emulator, &seeded.project, environment, Some(&seeded.api), false);
         assert!(text(&rendered["DATABASE_URL"]).starts_with("postgresql://postgres:"), "{rendered}");
     }
+    let staging = variables(&emulator, &seeded.project, &seeded.staging, Some(&seeded.api), true);
+    assert_eq!(
+        staging["LEGACY_URL"], "postgres://u:pw@${{platform-db.RAILWAY_PRIVATE_DOMAIN}}:5432",
+        "policy {policy}"
+    );
     let deployments = deployments_since(&emulator, before);
     assert_resolved_and_deployed_once(&deployments);
     let deployed: Vec<String> = deployments.iter().map(|d| text(&d["environment_name"])).collect();

@@ -9,7 +9,10 @@ use crate::seed::{
     OPERATORS_DEV_TOML, SEEDED_PASSWORD,
 };
 
-const SECRETS: [&str; 3] = [SEEDED_PASSWORD, JWT_VALUE, "sensitive-literal-Q9zW"];
+/// A password inside a live value that no file declares, in an environment with no file.
+const UNDECLARED_SECRET: &str = "HUNTER2-undeclared-zq";
+
+const SECRETS: [&str; 4] = [SEEDED_PASSWORD, JWT_VALUE, "sensitive-literal-Q9zW", UNDECLARED_SECRET];
 
 fn operators_workspace(emulator: &Emulator) -> Workspace {
     let mut workspace = Workspace::new(emulator);
@@ -27,7 +30,12 @@ fn assert_no_secret(what: &str, text: &str) {
 #[test]
 fn the_rename_is_planned_with_a_rewrite_in_every_environment_and_no_secret_shows() {
     let emulator = Emulator::start();
-    operators_project(&emulator);
+    let seeded = operators_project(&emulator);
+    upsert_variables(
+        &emulator,
+        json!({"projectId": seeded.project.id, "environmentId": seeded.staging, "serviceId": seeded.api, "skipDeploys": true,
+               "variables": {"LEGACY_URL": format!("postgres://u:{UNDECLARED_SECRET}@${{{{Postgres-OG9n.PGHOST}}}}:5432")}}),
+    );
     let workspace = operators_workspace(&emulator);
 
     let text = workspace.run(&["plan", "--detailed-exitcode"]).expect(2);
@@ -38,7 +46,7 @@ fn the_rename_is_planned_with_a_rewrite_in_every_environment_and_no_secret_shows
         );
         assert!(text.stdout.contains(&line), "missing `{line}` in\n{}", text.stdout);
     }
-    assert!(text.stdout.contains("Plan: 2 to add, 2 to change, 0 to destroy, 1 to rename."), "{}", text.stdout);
+    assert!(text.stdout.contains("Plan: 2 to add, 3 to change, 0 to destroy, 1 to rename."), "{}", text.stdout);
 
     let json_run = workspace.run(&["plan", "--format", "json", "--show-values"]).expect(0);
     let document: Value = serde_json::from_str(&json_run.stdout).unwrap();
@@ -50,7 +58,10 @@ fn the_rename_is_planned_with_a_rewrite_in_every_environment_and_no_secret_shows
         .filter(|c| c["action"] == "rewrite")
         .map(|c| c["address"].as_str().unwrap())
         .collect();
-    assert_eq!(rewrites, ["dev/platform-api/DATABASE_URL", "staging/platform-api/DATABASE_URL"]);
+    assert_eq!(
+        rewrites,
+        ["dev/platform-api/DATABASE_URL", "staging/platform-api/DATABASE_URL", "staging/platform-api/LEGACY_URL"]
+    );
     let sensitive: Vec<&Value> =
         document["changes"].as_array().unwrap().iter().filter(|c| c["sensitive"] == true).collect();
     assert_eq!(sensitive.len(), 2);
