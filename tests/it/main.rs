@@ -3,7 +3,9 @@
 
 mod apply;
 mod client;
+mod crashes;
 mod emulator;
+mod faults;
 mod harness;
 mod plan;
 mod seed;
