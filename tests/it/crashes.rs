@@ -18,7 +18,7 @@ use crate::harness::{record_figures, wait_bounded, Emulator};
 use crate::seed::{check_realistic_invariants, realistic_workspace};
 
 /// Delay before the emulator answers each request: the window in which the test kills.
-const LATENCY_MS: u64 = 80;
+pub const LATENCY_MS: u64 = 80;
 /// Crash points run at once, each with its own emulator.
 const WORKERS: usize = 4;
 

@@ -3,10 +3,14 @@
 
 mod apply;
 mod client;
+mod concurrency;
 mod crashes;
 mod emulator;
 mod faults;
+mod fuzz;
 mod harness;
+mod hostile;
 mod plan;
+mod secrets;
 mod seed;
 mod validate;
