@@ -32,7 +32,10 @@ fn converge(emulator: &Emulator, workspace: &Workspace, baseline: &Baseline) {
 fn record(scenario: &str, round: usize, runs: &[Run; 2]) {
     let errors: Vec<String> = runs
         .iter()
-        .flat_map(|run| run.stderr.lines().filter(|line| line.starts_with("error:")).map(str::to_string))
+        .flat_map(|run| {
+            let lines = run.stderr.lines();
+            lines.filter(|line| line.starts_with("error:") || line.contains("caused by:")).map(|l| l.trim().to_string())
+        })
         .collect();
     record_figures(
         "concurrency",
