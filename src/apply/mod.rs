@@ -5,7 +5,10 @@
 //!
 //! A create that may or may not have reached Railway ([`ApiError::Ambiguous`]) is never sent
 //! again blindly: the project is re-read, and an object with that name is taken as created.
+//!
+//! [`lock`] keeps two applies in one working directory from running at once.
 
+pub mod lock;
 pub mod values;
 pub mod verify;
 

@@ -1,12 +1,13 @@
 //! `railform apply`: plan (or load a saved plan), confirm, carry it out, verify.
 
 use std::io::IsTerminal;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use clap::Args;
 
 use super::plan::{load_saved, make_plan, prepare, Prepared};
 use super::{GlobalArgs, Outcome, PathArgs};
+use crate::apply::lock::{ApplyLock, LOCK_FILE};
 use crate::apply::{self, values::ValueSources, verify, ApplyOptions};
 use crate::plan::{diff, Action, Operation, Plan};
 use crate::render::{self, progress::ProgressDisplay, Printer};
@@ -35,6 +36,8 @@ pub struct ApplyArgs {
 
 pub fn run(printer: &Printer, global: &GlobalArgs, args: &ApplyArgs) -> anyhow::Result<Outcome> {
     let Some(prepared) = prepare(printer, &args.paths.paths)? else { return Ok(Outcome::Failure) };
+    // Held until the run ends, verification included; taken before `--emulator` opens its state.
+    let _lock = ApplyLock::acquire(Path::new(LOCK_FILE))?;
     let session = Session::connect(global, printer)?;
     session::runtime()?.block_on(apply(printer, &session, &prepared, args))
 }

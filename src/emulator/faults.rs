@@ -31,6 +31,16 @@ pub enum Fault {
 pub struct DropConnection;
 
 impl Fault {
+    /// The key this fault is counted under in `/_emulator/stats`.
+    pub fn kind(self) -> &'static str {
+        match self {
+            Fault::TooManyRequests => "429",
+            Fault::BadGateway => "502",
+            Fault::ServiceUnavailable => "503",
+            Fault::DroppedConnection => "dropped",
+        }
+    }
+
     pub fn response(self) -> Response {
         match self {
             Fault::TooManyRequests => too_many_requests(1),

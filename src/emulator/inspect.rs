@@ -2,7 +2,9 @@
 //! deployments the emulator recorded, and a way to seal a variable (Railway's dashboard can;
 //! its public mutations cannot).
 //!
-//! - `GET /_emulator/stats` → `{"requests": N, "operations": {"OperationName": N, …}}`
+//! - `GET /_emulator/stats` → `{"requests": N, "operations": {"OperationName": N, …}}`, plus
+//!   `"faults": {"429": N, "502": N, "503": N, "dropped": N, "rate-limited": N}` once a fault
+//!   was injected (the figures the reliability suite reports)
 //! - `POST /_emulator/reset-stats` → the stats before the reset
 //! - `GET /_emulator/deployments` → `[{"service_id", "service_name", "environment_id",
 //!   "environment_name", "variables", "unresolved"}, …]`
@@ -22,7 +24,8 @@ use super::App;
 /// The key anonymous operations (and unparseable requests) are counted under.
 pub const ANONYMOUS_OPERATION: &str = "(anonymous)";
 
-/// Requests to `/graphql/v2`, in total and by operation name; fault-injected ones included.
+/// Requests to `/graphql/v2`, in total and by operation name; fault-injected ones included,
+/// and counted again by kind of fault.
 #[derive(Debug, Default)]
 pub struct Stats {
     counts: Mutex<StatsReport>,
@@ -32,6 +35,9 @@ pub struct Stats {
 pub struct StatsReport {
     pub requests: u64,
     pub operations: BTreeMap<String, u64>,
+    /// Injected faults and rate-limit refusals by kind; absent until one happened.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub faults: BTreeMap<String, u64>,
 }
 
 impl Stats {
@@ -39,6 +45,12 @@ impl Stats {
         let mut counts = self.counts.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
         counts.requests += 1;
         *counts.operations.entry(operation.to_string()).or_default() += 1;
+    }
+
+    /// Counts one injected fault (or rate-limit refusal) of `kind`.
+    pub fn record_fault(&self, kind: &str) {
+        let mut counts = self.counts.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        *counts.faults.entry(kind.to_string()).or_default() += 1;
     }
 
     pub fn report(&self) -> StatsReport {

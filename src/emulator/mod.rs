@@ -245,10 +245,14 @@ async fn graphql(State(app): State<Arc<App>>, headers: HeaderMap, body: Bytes) -
     }
     let rate = app.rate_limiter.as_ref().map(RateLimiter::check);
     if let Some(rate) = rate.filter(|rate| !rate.allowed) {
+        app.stats.record_fault("rate-limited");
         return rate.rejection();
     }
     let mut response = match app.faults.next() {
-        Some(fault) => fault.response(),
+        Some(fault) => {
+            app.stats.record_fault(fault.kind());
+            fault.response()
+        }
         None => answer(&app, &headers, request).await,
     };
     if let Some(rate) = rate {

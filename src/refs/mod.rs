@@ -223,13 +223,20 @@ pub fn is_variable_name(name: &str) -> bool {
 /// Finds the references of `text` written in any of `syntaxes`, left to right.
 fn scan<'t>(text: &'t str, syntaxes: &'t [Syntax]) -> impl Iterator<Item = Result<Reference, RefError>> + 't {
     let mut at = 0;
+    let mut finders: Vec<(Syntax, Finder<'t>, Finder<'t>)> = syntaxes
+        .iter()
+        .map(|&syntax| (syntax, Finder::new(text, syntax.open()), Finder::new(text, syntax.close())))
+        .collect();
     std::iter::from_fn(move || {
-        let (start, syntax) = syntaxes
-            .iter()
-            .filter_map(|&syntax| text[at..].find(syntax.open()).map(|offset| (at + offset, syntax)))
-            .min_by_key(|(start, _)| *start)?;
+        let (index, start) = finders
+            .iter_mut()
+            .enumerate()
+            .filter_map(|(index, (_, open, _))| open.find_from(at).map(|start| (index, start)))
+            .min_by_key(|(_, start)| *start)?;
+        let (syntax, _, close) = &mut finders[index];
+        let syntax = *syntax;
         let body_start = start + syntax.open().len();
-        let Some(close) = text[body_start..].find(syntax.close()) else {
+        let Some(body_end) = close.find_from(body_start) else {
             at = body_start;
             return Some(Err(RefError {
                 range: start..text.len(),
@@ -237,11 +244,43 @@ fn scan<'t>(text: &'t str, syntaxes: &'t [Syntax]) -> impl Iterator<Item = Resul
                 hint: "close the reference, as in $<<Service.VARIABLE>>",
             }));
         };
-        let body_end = body_start + close;
         let end = body_end + syntax.close().len();
         at = end;
         Some(parse_body(text, start..end, body_start..body_end, syntax))
     })
+}
+
+/// Looks for one needle in one text again and again, left to right, in linear time overall:
+/// an earlier answer is reused while it still lies ahead, and a needle missing from the rest of
+/// the text is not looked for again. (Searching afresh each time made a value of many
+/// unterminated `$<<` quadratic.)
+struct Finder<'t> {
+    text: &'t str,
+    needle: &'static str,
+    /// The last search: where it started, and what it found.
+    last: Option<(usize, Option<usize>)>,
+}
+
+impl<'t> Finder<'t> {
+    fn new(text: &'t str, needle: &'static str) -> Self {
+        Finder { text, needle, last: None }
+    }
+
+    /// The first occurrence at or after `from` (a char boundary).
+    fn find_from(&mut self, from: usize) -> Option<usize> {
+        if let Some((searched_from, found)) = self.last {
+            if searched_from <= from {
+                match found {
+                    None => return None,
+                    Some(position) if position >= from => return Some(position),
+                    Some(_) => {}
+                }
+            }
+        }
+        let found = self.text.get(from..).and_then(|rest| rest.find(self.needle)).map(|offset| from + offset);
+        self.last = Some((from, found));
+        found
+    }
 }
 
 /// Reads the inside of one reference: `Service.VAR`, `shared.VAR` or `VAR`, spaces around allowed.
@@ -299,6 +338,16 @@ mod tests {
 
     fn targets(text: &str) -> Vec<String> {
         parse(text).unwrap().into_iter().map(|r| r.target.to_string()).collect()
+    }
+
+    #[test]
+    fn many_unterminated_openings_each_get_an_error_and_later_references_still_parse() {
+        let text = format!("{}${{{{ db.URL }}}}", "$<<".repeat(1000));
+        let found: Vec<_> = scan(&text, &[Syntax::Railform, Syntax::Railway]).collect();
+        assert_eq!(found.len(), 1001);
+        assert!(found[..1000].iter().all(Result::is_err));
+        assert_eq!(found[1000].as_ref().unwrap().target.to_string(), "db.URL");
+        assert_eq!(parse_lenient(&text).len(), 1);
     }
 
     #[test]

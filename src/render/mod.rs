@@ -11,6 +11,9 @@ use std::io::{IsTerminal, Write};
 use crate::cli::{ColorChoice, GlobalArgs};
 use crate::diag::Diagnostic;
 
+/// Most diagnostics drawn in one run; the rest are counted, not drawn.
+pub const MAX_DIAGNOSTICS_SHOWN: usize = 100;
+
 /// Owns stdout and stderr for one run.
 #[derive(Debug, Clone)]
 pub struct Printer {
@@ -55,11 +58,16 @@ impl Printer {
         }
     }
 
-    /// Config diagnostics, each with its location and snippet, then a count.
+    /// Config diagnostics, each with its location and snippet, then a count. Only the first
+    /// [`MAX_DIAGNOSTICS_SHOWN`] are drawn: a hostile file with thousands of mistakes gets a
+    /// readable answer of bounded size, and the count still says how many there are.
     pub fn diagnostics(&self, diagnostics: &[Diagnostic]) {
         let mut stderr = std::io::stderr().lock();
-        for diagnostic in diagnostics {
+        for diagnostic in diagnostics.iter().take(MAX_DIAGNOSTICS_SHOWN) {
             let _ = writeln!(stderr, "{}\n", diagnostic.render(self.color));
+        }
+        if let Some(hidden) = diagnostics.len().checked_sub(MAX_DIAGNOSTICS_SHOWN).filter(|&n| n > 0) {
+            let _ = writeln!(stderr, "… and {hidden} more not shown (fix the first ones and run again)\n");
         }
         let errors = diagnostics.len();
         let _ = writeln!(stderr, "{}", crate::diag::summary(errors, self.color));

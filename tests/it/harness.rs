@@ -296,3 +296,97 @@ impl Workspace {
         }
     }
 }
+
+/// Where the reliability suites append their figures, one JSON object per line
+/// (`scripts/reliability.sh` sets it and turns the lines into `docs/RELIABILITY.md`).
+pub const RELIABILITY_LOG_VAR: &str = "RAILFORM_RELIABILITY_LOG";
+
+/// Appends `record` (with its `suite`) to the file named by [`RELIABILITY_LOG_VAR`], if set.
+pub fn record_figures(suite: &str, mut record: Value) {
+    let Ok(path) = std::env::var(RELIABILITY_LOG_VAR) else { return };
+    record["suite"] = Value::String(suite.to_string());
+    let mut file = std::fs::OpenOptions::new().create(true).append(true).open(&path).expect("open the reliability log");
+    // One write per line, so that lines from tests running in parallel never interleave.
+    std::io::Write::write_all(&mut file, format!("{record}\n").as_bytes()).expect("append to the reliability log");
+}
+
+/// A `railform` child process started with [`Workspace::spawn`].
+pub type Spawned = Child;
+
+impl Workspace {
+    /// Points later runs at another emulator (for instance one restarted on the same state).
+    pub fn use_emulator(&mut self, emulator: &Emulator) {
+        self.endpoint = emulator.url().to_string();
+    }
+
+    fn command(&self, args: &[&str]) -> Command {
+        let mut command = Command::new(env!("CARGO_BIN_EXE_railform"));
+        command
+            .args(args)
+            .current_dir(self.dir.path())
+            .env("RAILFORM_ENDPOINT", &self.endpoint)
+            .env("NO_COLOR", "1")
+            .env_remove("RAILWAY_API_TOKEN")
+            .env_remove("RAILWAY_TOKEN")
+            .envs(self.env.iter().map(|(k, v)| (k.as_str(), v.as_str())))
+            .stdin(Stdio::null());
+        command
+    }
+
+    /// Starts `railform ARGS…` without waiting, its output captured.
+    pub fn spawn(&self, args: &[&str]) -> Spawned {
+        self.command(args).stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().expect("start railform")
+    }
+
+    /// Like [`run`](Self::run), but kills the run and panics when it takes longer than `limit`;
+    /// `shell_prefix` (e.g. `ulimit -v 1000000;`) runs first in a `sh` that then execs railform.
+    pub fn run_bounded(&self, args: &[&str], limit: std::time::Duration, shell_prefix: &str) -> Run {
+        let command = self.command(&[]);
+        let quoted: Vec<String> = args.iter().map(|arg| format!("'{}'", arg.replace('\'', "'\\''"))).collect();
+        let script = format!("{shell_prefix} exec '{}' {}", env!("CARGO_BIN_EXE_railform"), quoted.join(" "));
+        let mut sh = Command::new("sh");
+        sh.arg("-c").arg(script).current_dir(self.dir.path()).stdin(Stdio::null());
+        for (name, value) in command.get_envs() {
+            match value {
+                Some(value) => sh.env(name, value),
+                None => sh.env_remove(name),
+            };
+        }
+        let child = sh.stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().expect("start railform");
+        wait_bounded(child, limit).unwrap_or_else(|| panic!("railform {args:?} took longer than {limit:?}"))
+    }
+}
+
+/// Waits for `child` at most `limit`, reading its output as it goes; `None` (after killing it)
+/// when it ran out of time.
+pub fn wait_bounded(mut child: Child, limit: std::time::Duration) -> Option<Run> {
+    use std::io::Read;
+    let drain = |stream: Option<Box<dyn Read + Send>>| {
+        std::thread::spawn(move || {
+            let mut bytes = Vec::new();
+            if let Some(mut stream) = stream {
+                let _ = stream.read_to_end(&mut bytes);
+            }
+            String::from_utf8_lossy(&bytes).into_owned()
+        })
+    };
+    let stdout = drain(child.stdout.take().map(|s| Box::new(s) as Box<dyn Read + Send>));
+    let stderr = drain(child.stderr.take().map(|s| Box::new(s) as Box<dyn Read + Send>));
+    let started = std::time::Instant::now();
+    let status = loop {
+        if let Some(status) = child.try_wait().expect("wait for railform") {
+            break status;
+        }
+        if started.elapsed() > limit {
+            let _ = child.kill();
+            let _ = child.wait();
+            return None;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(5));
+    };
+    Some(Run {
+        code: status.code().unwrap_or(-1),
+        stdout: stdout.join().unwrap_or_default(),
+        stderr: stderr.join().unwrap_or_default(),
+    })
+}

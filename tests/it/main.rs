@@ -3,9 +3,15 @@
 
 mod apply;
 mod client;
+mod concurrency;
+mod crashes;
 mod emulator;
+mod faults;
+mod fuzz;
 mod harness;
+mod hostile;
 mod import;
 mod plan;
+mod secrets;
 mod seed;
 mod validate;

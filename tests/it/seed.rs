@@ -257,3 +257,134 @@ pub fn operators_project_with_stale_secret(emulator: &Emulator) -> OperatorsProj
     );
     seeded
 }
+
+/// The operators' project made realistic for the reliability suites: `Postgres-OG9n` and
+/// `platform-api` wired in all three environments (`production` too, which has no file), and a
+/// stray `OLD_FLAG` on `platform-api` in `dev` and `staging` for `--prune` to delete.
+pub fn realistic_project(emulator: &Emulator) -> OperatorsProject {
+    let seeded = operators_project(emulator);
+    let project = &seeded.project.id;
+    upsert_variables(
+        emulator,
+        json!({"projectId": project, "environmentId": seeded.project.production, "serviceId": seeded.db, "skipDeploys": true,
+               "variables": {"POSTGRES_PASSWORD": SEEDED_PASSWORD,
+                             "DATABASE_URL": "postgresql://postgres:${{POSTGRES_PASSWORD}}@${{RAILWAY_PRIVATE_DOMAIN}}:5432/railway"}}),
+    );
+    upsert_variables(
+        emulator,
+        json!({"projectId": project, "environmentId": seeded.project.production, "serviceId": seeded.api, "skipDeploys": true,
+               "variables": {"DATABASE_URL": "${{Postgres-OG9n.DATABASE_URL}}", "PORT": "8000"}}),
+    );
+    for environment in [&seeded.dev, &seeded.staging] {
+        upsert_variables(
+            emulator,
+            json!({"projectId": project, "environmentId": environment, "serviceId": seeded.api, "skipDeploys": true,
+                   "variables": {"OLD_FLAG": "1"}}),
+        );
+    }
+    seeded
+}
+
+/// The environment file of `environment` (`dev` or `staging`) for [`realistic_project`]: the
+/// rename with its rewrites, a `PORT` update, a new `worker` service and shared variable, and
+/// secrets of every kind (from_env, sensitive literal, generated).
+pub fn realistic_toml(environment: &str) -> String {
+    format!(
+        r#"project = "platform"
+environment = "{environment}"
+
+[shared]
+LOG_LEVEL = "{environment}-debug"
+
+[services.platform-db]
+image = "ghcr.io/railwayapp-templates/postgres-ssl:16"
+renamed_from = ["Postgres-OG9n"]
+
+[services.platform-db.variables]
+POSTGRES_PASSWORD = {{ preserve = true }}
+DATABASE_URL = "postgresql://postgres:$<<POSTGRES_PASSWORD>>@$<<RAILWAY_PRIVATE_DOMAIN>>:5432/railway"
+
+[services.platform-api]
+image = "ghcr.io/acme/platform-api:1.4.2"
+
+[services.platform-api.variables]
+DATABASE_URL = "$<<platform-db.DATABASE_URL>>"
+PORT = "8080"
+JWT_SECRET = {{ from_env = "TEST_JWT_SECRET" }}
+API_KEY = {{ value = "{SENSITIVE_LITERAL}", sensitive = true }}
+SESSION_KEY = {{ generate = "secret", length = 40 }}
+
+[services.worker]
+image = "ghcr.io/acme/worker:2.0.0"
+
+[services.worker.variables]
+DATABASE_URL = "$<<platform-db.DATABASE_URL>>"
+API_URL = "http://$<<platform-api.RAILWAY_PRIVATE_DOMAIN>>:$<<platform-api.PORT>>"
+LOG_LEVEL = "$<<shared.LOG_LEVEL>>"
+"#
+    )
+}
+
+/// The sensitive literal of [`realistic_toml`].
+pub const SENSITIVE_LITERAL: &str = "sensitive-literal-Q9zW";
+
+/// The environments [`realistic_toml`] writes a file for (`production` has none).
+pub const REALISTIC_FILES: [&str; 2] = ["dev", "staging"];
+
+/// Writes the realistic files into `workspace` and gives it `TEST_JWT_SECRET`.
+pub fn realistic_workspace(emulator: &Emulator) -> crate::harness::Workspace {
+    let mut workspace = crate::harness::Workspace::new(emulator);
+    for environment in REALISTIC_FILES {
+        workspace.file(&format!("environments/{environment}.toml"), &realistic_toml(environment));
+    }
+    workspace.env("TEST_JWT_SECRET", JWT_VALUE);
+    workspace
+}
+
+/// The project's services as `(id, name)`, duplicates included.
+pub fn services(emulator: &Emulator, project: &Project) -> Vec<(String, String)> {
+    let data = emulator.data(
+        "query P($id: String!) { project(id: $id) { services { edges { node { id name } } } } }",
+        json!({"id": project.id}),
+    );
+    let edges = data["project"]["services"]["edges"].as_array().cloned().unwrap_or_default();
+    edges.iter().map(|edge| (text(&edge["node"]["id"]), text(&edge["node"]["name"]))).collect()
+}
+
+/// What must hold after any run, finished or not, of the realistic apply: no service twice, no
+/// deployment with an unresolved reference; and, when `converged`, every declared variable
+/// live in each environment with a file, `OLD_FLAG` pruned, and every reference to the
+/// renamed database rewritten in all three environments.
+pub fn check_realistic_invariants(emulator: &Emulator, seeded: &OperatorsProject, converged: bool) {
+    let services = services(emulator, &seeded.project);
+    let mut names: Vec<&str> = services.iter().map(|(_, name)| name.as_str()).collect();
+    names.sort();
+    let count = names.len();
+    names.dedup();
+    assert_eq!(names.len(), count, "a service exists twice: {services:?}");
+    for deployment in emulator.deployments() {
+        assert_eq!(deployment["unresolved"], json!([]), "a deployment saw a broken reference: {deployment}");
+    }
+    if !converged {
+        return;
+    }
+    assert!(names.contains(&"platform-db") && !names.contains(&"Postgres-OG9n"), "{names:?}");
+    let environments = [("dev", &seeded.dev), ("staging", &seeded.staging), ("production", &seeded.project.production)];
+    for (environment, id) in environments {
+        let (config, _) = config(emulator, id, true);
+        let api = &config["services"][seeded.api.as_str()]["variables"];
+        assert_eq!(api["DATABASE_URL"]["value"], "${{platform-db.DATABASE_URL}}", "{environment}: {api}");
+        if !REALISTIC_FILES.contains(&environment) {
+            continue;
+        }
+        let declared: toml::Table = toml::from_str(&realistic_toml(environment)).expect("the realistic file parses");
+        for (service, table) in declared["services"].as_table().expect("services") {
+            let (service_id, _) = services.iter().find(|(_, name)| name == service).expect("declared service exists");
+            let live = &config["services"][service_id.as_str()]["variables"];
+            for variable in table["variables"].as_table().expect("variables").keys() {
+                assert!(live.get(variable).is_some(), "{environment}/{service}/{variable} is missing: {live}");
+            }
+            assert!(live.get("OLD_FLAG").is_none(), "{environment}/{service}: OLD_FLAG was not pruned");
+        }
+    }
+}

@@ -1,0 +1,179 @@
+//! Hostile input: malformed and adversarial environment files through `railform validate`, each
+//! in a child process with a time limit and a memory limit (`ulimit -v`). Every one must end in
+//! exit 1 with an `error` (or exit 0 when the input is in fact valid), never a panic.
+//!
+//! Small cases are files under `tests/fixtures/hostile/`, each saying on its first line what it
+//! expects (`# EXPECT: error` or `# EXPECT: either`); large ones (huge files, long `extends`
+//! chains, thousands of references) are generated here rather than committed.
+
+use std::path::Path;
+use std::time::{Duration, Instant};
+
+use serde_json::json;
+
+use crate::harness::{record_figures, Emulator, Run, Workspace};
+
+/// Longest a single `validate` may take, even on a loaded CI machine.
+const TIME_LIMIT: Duration = Duration::from_secs(60);
+/// `ulimit -v` in KiB: 4 GiB of address space (threads reserve some; the input must not grow it).
+const MEMORY_LIMIT: &str = "ulimit -v 4194304;";
+/// Most output a rejected file may produce: diagnostics are for people.
+const MAX_STDERR: usize = 2 * 1024 * 1024;
+
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum Expect {
+    Error,
+    Either,
+}
+
+/// Runs `validate` on `path` (relative to the workspace) and checks the outcome.
+fn validate(workspace: &Workspace, case: &str, path: &str, expect: Expect) {
+    let started = Instant::now();
+    let run: Run = workspace.run_bounded(&["validate", path], TIME_LIMIT, MEMORY_LIMIT);
+    let elapsed = started.elapsed();
+    assert!(
+        !run.stderr.contains("panicked") && run.code != 101,
+        "{case}: railform panicked\n{}",
+        &run.stderr[..run.stderr.len().min(4000)]
+    );
+    let head = &run.stderr[..run.stderr.len().min(4000)];
+    match (expect, run.code) {
+        (_, 1) => assert!(run.stderr.contains("error"), "{case}: exit 1 without an error\n{head}"),
+        (Expect::Either, 0) => {}
+        (expect, code) => panic!("{case}: expected {expect:?}, got exit {code}\n{head}"),
+    }
+    assert!(run.stderr.len() <= MAX_STDERR, "{case}: {} bytes of diagnostics", run.stderr.len());
+    let first_error = run.stderr.lines().find(|line| line.starts_with("error")).unwrap_or("").to_string();
+    let first_error: String = first_error.chars().take(160).collect();
+    record_figures(
+        "hostile",
+        json!({"case": case, "exit": run.code, "stderr_bytes": run.stderr.len(),
+               "seconds": (elapsed.as_millis() as f64 / 1000.0), "first_error": first_error}),
+    );
+}
+
+fn workspace() -> Workspace {
+    // `validate` is offline; the emulator only gives the workspace an endpoint.
+    let emulator = Emulator::start();
+    Workspace::new(&emulator)
+}
+
+#[test]
+fn every_hostile_fixture_gets_a_clear_answer_in_bounded_time() {
+    let folder = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/hostile");
+    let mut cases: Vec<_> = std::fs::read_dir(&folder)
+        .expect("hostile fixtures")
+        .map(|entry| entry.expect("entry").path())
+        .filter(|path| path.extension().is_some_and(|e| e == "toml"))
+        .collect();
+    cases.sort();
+    assert!(cases.len() >= 10, "{cases:?}");
+    let workspace = workspace();
+    for path in cases {
+        let bytes = std::fs::read(&path).expect("read fixture");
+        let text = String::from_utf8_lossy(&bytes);
+        let expect = if text.lines().take(2).any(|line| line.contains("# EXPECT: either")) {
+            Expect::Either
+        } else {
+            Expect::Error
+        };
+        let name = path.file_name().expect("file name").to_string_lossy().into_owned();
+        std::fs::write(workspace.path().join(&name), &bytes).expect("copy fixture");
+        validate(&workspace, &name, &name, expect);
+    }
+}
+
+const HEAD: &str = "project = \"p\"\nenvironment = \"dev\"\n";
+
+/// Files of one case: path relative to the workspace, contents.
+type Files = Vec<(String, Vec<u8>)>;
+
+/// Each generated case: a name, its files and what it expects.
+fn generated() -> Vec<(&'static str, Files, Expect)> {
+    let file = |text: String| vec![("environments/dev.toml".to_string(), text.into_bytes())];
+    let mut cases = Vec::new();
+
+    let mut huge = format!("{HEAD}[services.api.variables]\n");
+    for i in 0..100_000 {
+        huge.push_str(&format!("VAR_{i} = \"value number {i} of a file of several megabytes\"\n"));
+    }
+    cases.push(("huge file (100,000 variables, 6 MB)", file(huge), Expect::Either));
+
+    let long_line = format!("{HEAD}[services.api.variables]\nLONG = \"{}\"\n", "x".repeat(8 * 1024 * 1024));
+    cases.push(("one 8 MB line", file(long_line), Expect::Either));
+
+    let long_key = format!("{HEAD}[services.api.variables]\n{} = \"v\"\n", "K".repeat(1024 * 1024));
+    cases.push(("a 1 MB variable name", file(long_key), Expect::Either));
+
+    let refs = "$<<db.URL>>".repeat(5_000);
+    let valid_refs = format!("{HEAD}[services.db.variables]\nURL = \"u\"\n[services.api.variables]\nA = \"{refs}\"\n");
+    cases.push(("5,000 valid references in one value", file(valid_refs), Expect::Either));
+
+    let unknown: String = (0..5_000).map(|i| format!("$<<svc{i}.VAR>>")).collect();
+    let unknown_refs = format!("{HEAD}[services.api.variables]\nA = \"{unknown}\"\n");
+    cases.push(("5,000 unknown references in one value", file(unknown_refs), Expect::Error));
+
+    let unterminated = format!("{HEAD}[services.api.variables]\nA = \"{}\"\n", "$<<".repeat(100_000));
+    cases.push(("100,000 unterminated `$<<`", file(unterminated), Expect::Error));
+
+    let nested = format!("{HEAD}[services.api.variables]\nA = \"{}{}\"\n", "$<<".repeat(50_000), ">>".repeat(50_000));
+    cases.push(("50,000 nested `$<<`", file(nested), Expect::Error));
+
+    let deep_table = format!("{HEAD}[services.api]\nimage = {}1{}\n", "{ a = ".repeat(10_000), " }".repeat(10_000));
+    cases.push(("inline tables nested 10,000 deep", file(deep_table), Expect::Error));
+
+    let deep_array = format!("{HEAD}[shared]\nA = {}1{}\n", "[".repeat(10_000), "]".repeat(10_000));
+    cases.push(("arrays nested 10,000 deep", file(deep_array), Expect::Error));
+
+    let mut chain = vec![("environments/dev.toml".to_string(), format!("extends = \"b0.toml\"\n{HEAD}").into_bytes())];
+    for i in 0..500 {
+        chain.push((format!("environments/b{i}.toml"), format!("extends = \"b{}.toml\"\n", i + 1).into_bytes()));
+    }
+    chain.push(("environments/b500.toml".to_string(), b"[shared]\nA = \"1\"\n".to_vec()));
+    cases.push(("an `extends` chain 500 files deep", chain, Expect::Error));
+
+    let mut ring = vec![("environments/dev.toml".to_string(), format!("extends = \"r0.toml\"\n{HEAD}").into_bytes())];
+    for i in 0..40 {
+        ring.push((format!("environments/r{i}.toml"), format!("extends = \"r{}.toml\"\n", (i + 1) % 40).into_bytes()));
+    }
+    cases.push(("an `extends` cycle of 40 files", ring, Expect::Error));
+
+    let mut services = HEAD.to_string();
+    for i in 0..2_000 {
+        let next = (i + 1) % 2_000;
+        services.push_str(&format!("[services.s{i}.variables]\nV = \"$<<s{next}.V>>\"\n"));
+    }
+    cases.push(("a reference cycle through 2,000 services", file(services), Expect::Error));
+
+    let mut many = Vec::new();
+    for i in 0..300 {
+        let text = format!("project = \"p\"\nenvironment = \"env{i}\"\n[services.api.variables]\nA = \"{i}\"\n");
+        many.push((format!("environments/env{i}.toml"), text.into_bytes()));
+    }
+    cases.push(("300 environment files", many, Expect::Either));
+
+    let mut binary = HEAD.as_bytes().to_vec();
+    binary.extend((0..=255u8).cycle().take(64 * 1024));
+    cases.push(("64 KB of every byte value", vec![("environments/dev.toml".to_string(), binary)], Expect::Error));
+    cases
+}
+
+#[test]
+fn every_generated_hostile_input_gets_a_clear_answer_in_bounded_time() {
+    let cases = generated();
+    std::thread::scope(|scope| {
+        for chunk in cases.chunks(cases.len().div_ceil(2)) {
+            scope.spawn(move || {
+                for (name, files, expect) in chunk {
+                    let workspace = workspace();
+                    for (path, bytes) in files {
+                        let full = workspace.path().join(path);
+                        std::fs::create_dir_all(full.parent().expect("folder")).expect("create folder");
+                        std::fs::write(full, bytes).expect("write case");
+                    }
+                    validate(&workspace, name, "environments", *expect);
+                }
+            });
+        }
+    });
+}
