@@ -172,6 +172,9 @@ impl<'m, 'l> ProjectDiff<'m, 'l> {
         }
         self.rewrite_unfiled_environments(&matched, &renames);
         self.report_unmanaged_services(&service_ids);
+        for environment in &matched {
+            self.deploy_dependents(environment, &service_ids, &renames);
+        }
         self.plan_deploys();
     }
 
@@ -358,21 +361,8 @@ impl<'m, 'l> ProjectDiff<'m, 'l> {
         let empty = BTreeMap::new();
         let live = environment.live.map(|e| &e.shared).unwrap_or(&empty);
         let target = VariableTarget { environment, service: None, service_id: None };
-        let changed = self.diff_variables(&target, &desired.shared, live, renames);
-        if changed.is_empty() {
-            return;
-        }
-        // Instances that read a changed shared variable are redeployed.
-        for service in desired.services.values().filter(|s| !s.delete) {
-            let reads_changed = service.variables.values().filter_map(|v| v.value.literal()).any(|text| {
-                refs::parse_lenient(text)
-                    .iter()
-                    .any(|r| matches!(&r.target, Target::Shared { var } if changed.contains(var)))
-            });
-            if reads_changed {
-                self.mark_deploy_by_name(environment, &service.name);
-            }
-        }
+        // Instances that read a changed shared variable are redeployed by `deploy_dependents`.
+        self.diff_variables(&target, &desired.shared, live, renames);
     }
 
     fn diff_instance(
@@ -809,15 +799,84 @@ impl<'m, 'l> ProjectDiff<'m, 'l> {
         self.to_deploy.insert((environment.name.clone(), service.to_string()), (id, environment.id.clone()));
     }
 
-    fn mark_deploy_by_name(&mut self, environment: &EnvironmentMatch<'_, '_>, service: &str) {
-        let id = self.changes.iter().find_map(|c| match &c.operation {
-            Operation::CreateService { key, name, .. } if name == service => Some(Id::New(key.clone())),
-            _ => None,
-        });
-        let live_id =
-            self.live.and_then(|p| p.services.iter().find(|s| s.name == service)).map(|s| Id::Live(s.id.clone()));
-        if let Some(id) = id.or(live_id) {
-            self.mark_deploy(environment, service, id);
+    /// Railway resolves references when it deploys, so an instance whose variables refer,
+    /// directly or through other variables, to a variable this plan changes is redeployed too.
+    fn deploy_dependents(
+        &mut self,
+        environment: &EnvironmentMatch<'_, '_>,
+        service_ids: &BTreeMap<&'m str, Id>,
+        renames: &[Rename],
+    ) {
+        // (service or None for shared, variable) → its text once the plan is applied: the
+        // files' value where declared, else the live one.
+        let mut values: BTreeMap<(Option<String>, String), String> = BTreeMap::new();
+        let mut ids: BTreeMap<String, Id> =
+            service_ids.iter().map(|(name, id)| (name.to_string(), id.clone())).collect();
+        if let Some(live) = environment.live {
+            for (name, value) in &live.shared {
+                if let LiveValue::Value(text) = value {
+                    values.insert((None, name.clone()), text.clone());
+                }
+            }
+            for (service_id, instance) in &live.instances {
+                let service = self.service_name(service_id, renames);
+                ids.entry(service.clone()).or_insert_with(|| Id::Live(service_id.clone()));
+                for (name, value) in &instance.variables {
+                    if let LiveValue::Value(text) = value {
+                        values.insert((Some(service.clone()), name.clone()), text.clone());
+                    }
+                }
+            }
+        }
+        if let Some(desired) = environment.desired {
+            let declared = desired.shared.iter().map(|(name, v)| (None, name, v)).chain(
+                desired
+                    .services
+                    .values()
+                    .filter(|s| !s.delete)
+                    .flat_map(|s| s.variables.iter().map(move |(name, v)| (Some(s.name.clone()), name, v))),
+            );
+            for (owner, name, variable) in declared {
+                if let Some(text) = variable.value.literal() {
+                    values.insert((owner, name.clone()), text.to_string());
+                }
+            }
+        }
+        let mut changed: BTreeSet<(Option<String>, String)> = self
+            .changes
+            .iter()
+            .filter(|c| c.environment.as_deref() == Some(environment.name.as_str()))
+            .filter(|c| matches!(c.kind, Kind::Variable | Kind::SharedVariable | Kind::Reference))
+            .filter_map(|c| Some((c.service.clone(), c.name.clone()?)))
+            .collect();
+        let new_name = |service: &str| -> String {
+            renames.iter().find(|r| r.old == service).map_or(service, |r| r.new.as_str()).to_string()
+        };
+        loop {
+            let reads_changed = |(owner, text): (&Option<String>, &String)| {
+                refs::parse_lenient(text).iter().any(|reference| {
+                    let target = match &reference.target {
+                        Target::Service { service, var } => (Some(new_name(service)), var.clone()),
+                        Target::Shared { var } => (None, var.clone()),
+                        Target::Local { var } => (owner.clone(), var.clone()),
+                    };
+                    changed.contains(&target)
+                })
+            };
+            let newly: Vec<(Option<String>, String)> = values
+                .iter()
+                .filter(|(key, text)| !changed.contains(*key) && reads_changed((&key.0, text)))
+                .map(|(key, _)| key.clone())
+                .collect();
+            if newly.is_empty() {
+                break;
+            }
+            changed.extend(newly);
+        }
+        for service in changed.into_iter().filter_map(|(owner, _)| owner) {
+            if let Some(id) = ids.get(&service) {
+                self.mark_deploy(environment, &service, id.clone());
+            }
         }
     }
 
@@ -1124,6 +1183,39 @@ DATABASE_URL = "$<<platform-db.DATABASE_URL>>"
         assert!(!plan.is_empty(), "drift is not an empty plan");
         let pruned = diff(&model, &[Some(live)], &Secrets::default(), &DiffOptions { prune: true });
         assert_eq!(actions(&pruned), ["Delete dev/platform-api/HAND_EDIT", "Deploy dev/platform-api"]);
+    }
+
+    #[test]
+    fn instances_reading_a_changed_variable_are_redeployed_too() {
+        let files = [(
+            "dev.toml",
+            "project = \"platform\"\nenvironment = \"dev\"\n[shared]\nLEVEL = \"info\"\n\
+             [services.api.variables]\nPORT = \"8080\"\n\
+             [services.worker.variables]\nAPI = \"http://x:$<<api.PORT>>\"\nHOP = \"$<<API>>\"\n\
+             [services.cron.variables]\nLEVEL = \"$<<shared.LEVEL>>\"\n",
+        )];
+        let live = LiveProject {
+            id: "p1".into(),
+            name: "platform".into(),
+            services: ["api", "worker", "cron"]
+                .iter()
+                .map(|n| LiveService { id: format!("s-{n}"), name: n.to_string() })
+                .collect(),
+            environments: vec![LiveEnvironment {
+                shared: BTreeMap::from([("LEVEL".to_string(), Value("info".into()))]),
+                ..environment(
+                    "e-dev",
+                    "dev",
+                    vec![
+                        ("s-api", instance(&[("PORT", "8000")])),
+                        ("s-worker", instance(&[("API", "http://x:${{api.PORT}}"), ("HOP", "${{API}}")])),
+                        ("s-cron", instance(&[("LEVEL", "${{shared.LEVEL}}")])),
+                    ],
+                )
+            }],
+        };
+        let plan = diff(&model(&files), &[Some(live)], &Secrets::default(), &DiffOptions::default());
+        assert_eq!(actions(&plan), ["Update dev/api/PORT", "Deploy dev/api", "Deploy dev/worker"]);
     }
 
     #[test]
