@@ -268,11 +268,10 @@ impl Executor<'_> {
             }
             Operation::CreateService { key, project, name, environments } => {
                 let project_id = self.id(project)?;
-                // One environment: create it there only; several: everywhere, in one request.
-                let environment_id = match environments.as_slice() {
-                    [only] => Some(self.id(only)?),
-                    _ => None,
-                };
+                // Only some environments: create it in the first, then add it to the others.
+                let listed: Vec<String> =
+                    environments.iter().flatten().map(|e| self.id(e)).collect::<Result<_, _>>()?;
+                let environment_id = listed.first().cloned();
                 let new = NewService {
                     project_id: project_id.clone(),
                     name: name.clone(),
@@ -290,6 +289,9 @@ impl Executor<'_> {
                     }
                     Err(error) => return Err(error.into()),
                 };
+                for environment_id in listed.iter().skip(1) {
+                    client.update_service_instance(&id, environment_id, ServiceInstanceUpdateInput::default()).await?;
+                }
                 self.ids.insert(key.clone(), id);
             }
             Operation::CreateInstance { service, environment } => {

@@ -307,11 +307,21 @@ impl<'m, 'l> ProjectDiff<'m, 'l> {
                         .collect();
                     let reason =
                         format!("declared in {} environment file(s), missing in Railway", in_environments.len());
+                    // Railway creates a service in every environment unless told one: fine when
+                    // every environment of the project declares it.
+                    let unfiled = match self.live {
+                        Some(live) => {
+                            live.environments.len() > environments.iter().filter(|e| e.live.is_some()).count()
+                        }
+                        // A new project starts with `production`: unfiled unless a file claims it.
+                        None => !environments.iter().any(|e| e.id == Id::New("project/production".to_string())),
+                    };
+                    let everywhere = in_environments.len() == environments.len() && !unfiled;
                     let operation = Operation::CreateService {
                         key: key.clone(),
                         project: self.project_id.clone(),
                         name: service.name.to_string(),
-                        environments: in_environments,
+                        environments: (!everywhere).then_some(in_environments),
                     };
                     self.add(
                         Change::new(&self.project_name, service.name, Action::Create, Kind::Service, operation)
@@ -398,6 +408,17 @@ impl<'m, 'l> ProjectDiff<'m, 'l> {
         // Source: only managed when declared.
         if let Some(desired) = &service.source {
             let live_source = live_instance.and_then(|i| i.source.as_ref());
+            if let (Source::Repo { branch: Some(want), .. }, Some(LiveSource::Repo { branch: Some(have), .. })) =
+                (desired, live_source)
+            {
+                if want != have {
+                    self.warnings.push(format!(
+                        "{address}: the file says branch `{want}`, Railway deploys `{have}`; railform cannot \
+                         change a repository's branch yet (Railway's serviceInstanceUpdate has no branch): \
+                         change it in Railway's dashboard"
+                    ));
+                }
+            }
             if !source_matches(desired, live_source) {
                 let (image, repo, branch) = match desired {
                     Source::Image(image) => (Some(image.clone()), None, None),
@@ -982,9 +1003,8 @@ fn reference_summary(text: &str, renames: &[Rename]) -> (String, String) {
 fn source_matches(desired: &Source, live: Option<&LiveSource>) -> bool {
     match (desired, live) {
         (Source::Image(want), Some(LiveSource::Image { image: have })) => want == have,
-        (Source::Repo { repo, branch }, Some(LiveSource::Repo { repo: live_repo, branch: live_branch })) => {
-            repo == live_repo && (branch.is_none() || branch == live_branch)
-        }
+        // The branch is not compared: railform cannot set it (see the warning in diff_instance).
+        (Source::Repo { repo, .. }, Some(LiveSource::Repo { repo: live_repo, .. })) => repo == live_repo,
         _ => false,
     }
 }

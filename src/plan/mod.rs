@@ -225,13 +225,14 @@ pub enum Operation {
         environment: Id,
         name: String,
     },
-    /// Creates a service with no source (so nothing deploys before its variables are set) and
-    /// an instance in each of `environments`.
+    /// Creates a service with no source (so nothing deploys before its variables are set):
+    /// `environments: None` in every environment of the project (one request), else only in
+    /// the environments listed.
     CreateService {
         key: String,
         project: Id,
         name: String,
-        environments: Vec<Id>,
+        environments: Option<Vec<Id>>,
     },
     /// Adds an existing service to an environment where it has no instance yet.
     CreateInstance {

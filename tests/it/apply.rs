@@ -270,3 +270,25 @@ fn a_saved_plan_is_refused_when_a_from_env_secret_changed_since() {
     let operations = emulator.stats()["operations"].as_object().unwrap().clone();
     assert!(operations.keys().all(|name| name == "MyProjects" || name == "EnvironmentState"), "{operations:?}");
 }
+
+#[test]
+fn a_service_declared_in_some_environments_is_created_only_there() {
+    let emulator = Emulator::start();
+    let mut workspace = Workspace::new(&emulator);
+    let examples = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("environments");
+    for entry in std::fs::read_dir(&examples).unwrap() {
+        let path = entry.unwrap().path();
+        let mut text = std::fs::read_to_string(&path).unwrap();
+        let name = path.file_name().unwrap().to_string_lossy().to_string();
+        if name == "dev.toml" || name == "staging.toml" {
+            text.push_str("\n[services.cron]\nimage = \"ghcr.io/acme/cron:1\"\n");
+        }
+        workspace.file(&format!("environments/{name}"), &text);
+    }
+    for secret in ["DEV_JWT_SECRET", "STAGING_JWT_SECRET", "PROD_JWT_SECRET"] {
+        workspace.env(secret, "value");
+    }
+    workspace.run(&["apply", "--yes"]).expect(0);
+    let run = workspace.run(&["plan", "--detailed-exitcode"]).expect(0);
+    assert!(!run.stdout.contains("prod/cron"), "{}", run.stdout);
+}
