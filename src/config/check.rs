@@ -19,6 +19,7 @@ pub fn check(model: &Model, diagnostics: &mut Vec<Diagnostic>) {
         check_environment_names(&environments, diagnostics);
         check_renames_across_environments(&environments, diagnostics);
         check_pinned_ids(&environments, diagnostics);
+        check_tombstones(&environments, diagnostics);
     }
 }
 
@@ -267,7 +268,7 @@ fn check_renames_across_environments(environments: &[&Environment], diagnostics:
     for environment in environments {
         for service in environment.services.values() {
             let Some((new, renaming_env, _)) = renames.get(service.name.as_str()) else { continue };
-            if renaming_env.file == environment.file {
+            if renaming_env.file == environment.file || *new == service.name {
                 continue; // reported by the check of that environment alone
             }
             diagnostics.push(
@@ -283,6 +284,29 @@ fn check_renames_across_environments(environments: &[&Environment], diagnostics:
                     service.name
                 )),
             );
+        }
+    }
+}
+
+/// Deleting a service deletes it from every environment (a service is project-wide in
+/// Railway), so a tombstone in one file and a declaration in another cannot both hold.
+fn check_tombstones(environments: &[&Environment], diagnostics: &mut Vec<Diagnostic>) {
+    for environment in environments {
+        for service in environment.services.values().filter(|s| s.delete) {
+            let kept = environments.iter().find(|other| other.services.get(&service.name).is_some_and(|s| !s.delete));
+            if let Some(kept) = kept {
+                diagnostics.push(
+                    Diagnostic::error(format!(
+                        "`{}` is marked `delete = true` here but {} still declares it",
+                        service.name, kept.file
+                    ))
+                    .at(service.at.clone())
+                    .label("tombstone")
+                    .hint(
+                        "deleting a service deletes it in every environment: mark it deleted in every file, or in none",
+                    ),
+                );
+            }
         }
     }
 }

@@ -72,7 +72,7 @@ impl Loader {
         for path in paths {
             if path.is_dir() {
                 collect_toml_files(path, &mut files);
-            } else if path.is_file() {
+            } else if path.exists() {
                 files.push(path.clone());
             } else {
                 self.diagnostics.push(

@@ -41,11 +41,14 @@ impl Reader<'_> {
     /// template lookup); `start` locates file-level problems such as a missing `project`.
     pub fn environment(&mut self, file: &Path, start: Location, table: Table) -> Option<Environment> {
         self.reject_unknown_keys(&table, TOP_LEVEL_KEYS, "at the top of an environment file");
-        let project_name = table.get("project").and_then(|entry| self.string(entry, "project"));
+        let project_name = table.get("project").and_then(|entry| {
+            let name = self.string(entry, "project")?;
+            self.non_empty(&name, &entry.node, "project")
+        });
         let project_id = table.get("project_id").and_then(|entry| self.string(entry, "project_id"));
         if project_name.is_none() && project_id.is_none() && !table.contains_key("project") {
             self.push(
-                Diagnostic::error("no Railway project named")
+                Diagnostic::error("this environment file names no Railway project")
                     .at(start.clone())
                     .label("this environment file")
                     .hint("add `project = \"NAME\"` (or `project_id = \"…\"`) here or in the file it extends"),
@@ -106,6 +109,15 @@ impl Reader<'_> {
 
     fn service(&mut self, file: &Path, environment: &str, name: &str, entry: &Entry) -> Option<Service> {
         let own = self.table(entry, &format!("services.{name}"))?.clone();
+        if name == "shared" {
+            self.push(
+                Diagnostic::error("a service cannot be named `shared`")
+                    .at(entry.key_at.clone())
+                    .label("reserved name")
+                    .hint("`$<<shared.VAR>>` means the shared variables: give the service another name"),
+            );
+            return None;
+        }
         self.reject_unknown_keys(&own, SERVICE_KEYS, &format!("in [services.{name}]"));
         if name.trim().is_empty() {
             self.push(
