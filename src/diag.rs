@@ -5,7 +5,7 @@
 use std::fmt;
 use std::ops::Range;
 use std::path::Path;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 
 use annotate_snippets::{Level, Renderer, Snippet};
 
@@ -15,11 +15,39 @@ pub struct SourceFile {
     /// The path as the user would type it (relative where possible).
     pub path: String,
     pub text: String,
+    /// Byte ranges of sensitive values, masked whenever the file is quoted.
+    redacted: Mutex<Vec<Range<usize>>>,
 }
 
 impl SourceFile {
     pub fn new(path: &Path, text: String) -> Arc<Self> {
-        Arc::new(SourceFile { path: path.display().to_string(), text })
+        Arc::new(SourceFile { path: path.display().to_string(), text, redacted: Mutex::new(Vec::new()) })
+    }
+
+    /// Marks `range` as a sensitive value: snippets of this file show it as `*`s.
+    pub fn redact(&self, range: Range<usize>) {
+        if let Ok(mut redacted) = self.redacted.lock() {
+            redacted.push(range);
+        }
+    }
+
+    /// The text as diagnostics may quote it: sensitive values replaced byte for byte by `*`,
+    /// so every offset stays valid.
+    pub fn quotable_text(&self) -> String {
+        let redacted = self.redacted.lock().map(|r| r.clone()).unwrap_or_default();
+        if redacted.is_empty() {
+            return self.text.clone();
+        }
+        let mut bytes = self.text.clone().into_bytes();
+        for range in redacted {
+            let end = range.end.min(bytes.len());
+            for byte in &mut bytes[range.start.min(end)..end] {
+                if *byte != b'\n' {
+                    *byte = b'*';
+                }
+            }
+        }
+        String::from_utf8_lossy(&bytes).into_owned()
     }
 
     /// 1-based line and column (in characters) of a byte offset.
@@ -105,9 +133,10 @@ impl Diagnostic {
     /// The full form: message, `--> file:line:col`, the offending line with a caret, the hint.
     pub fn render(&self, color: bool) -> String {
         let renderer = if color { Renderer::styled() } else { Renderer::plain() };
+        let quoted = self.location.as_ref().map(|location| location.file.quotable_text()).unwrap_or_default();
         let mut message = Level::Error.title(&self.message);
         if let Some(location) = &self.location {
-            let text = &location.file.text;
+            let text = &quoted;
             let start = clamp_to_char_boundary(text, location.span.start);
             let end = clamp_to_char_boundary(text, location.span.end.max(start));
             // Quote at most the first line of a long span so the snippet stays readable.

@@ -325,6 +325,10 @@ impl Reader<'_> {
             "value" => {
                 let value = self.string(&table["value"], "value")?;
                 let sensitive = table.get("sensitive").and_then(|e| self.boolean(e, "sensitive")).unwrap_or(false);
+                if sensitive {
+                    let at = &table["value"].node.at;
+                    at.file.redact(at.span.clone());
+                }
                 Some(VariableValue::Literal { value, sensitive })
             }
             "from_env" => {

@@ -241,3 +241,19 @@ fn validate_and_graph_accept_the_example() {
         Command::cargo_bin("railform").unwrap().current_dir(root).args(["graph", "--format", "dot"]).output().unwrap();
     assert!(String::from_utf8(dot.stdout).unwrap().contains("shape=cylinder"));
 }
+
+#[test]
+fn a_diagnostic_never_quotes_a_sensitive_value() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("dev.toml"),
+        "project = \"p\"\nenvironment = \"dev\"\n[services.api.variables]\n\
+         A = { value = \"pw=LITSECRETzzq $<<nope.X>>\", sensitive = true }\n",
+    )
+    .unwrap();
+    let output = Command::cargo_bin("railform").unwrap().arg("validate").arg(dir.path()).output().unwrap();
+    assert_eq!(output.status.code(), Some(1));
+    let stderr = String::from_utf8(output.stderr).unwrap();
+    assert!(stderr.contains("unknown service `nope`"), "{stderr}");
+    assert!(!stderr.contains("LITSECRETzzq"), "{stderr}");
+}
