@@ -5,9 +5,10 @@
 use rand::Rng;
 
 use crate::config::model::Model;
-use crate::config::secrets::{sha256_hex, Secret, Secrets};
+use crate::config::secrets::Secrets;
 use crate::plan::{Operation, Plan, SecretSource, WireValue};
 use crate::refs;
+use crate::secret::{sha256_hex, Secret};
 
 /// Why a planned value cannot be written.
 #[derive(Debug, thiserror::Error)]

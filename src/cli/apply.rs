@@ -123,7 +123,10 @@ async fn verify_after(
 
 /// Why a saved plan no longer matches Railway, or `None` when it still does.
 fn stale(saved: &Plan, current: &Plan) -> Option<String> {
-    if saved.fingerprint.paths != current.fingerprint.paths {
+    let canonical = |paths: &[String]| -> Vec<std::path::PathBuf> {
+        paths.iter().map(|p| std::fs::canonicalize(p).unwrap_or_else(|_| p.into())).collect()
+    };
+    if canonical(&saved.fingerprint.paths) != canonical(&current.fingerprint.paths) {
         return Some("it was made from other environment files".to_string());
     }
     for (before, now) in saved.fingerprint.projects.iter().zip(&current.fingerprint.projects) {

@@ -123,8 +123,8 @@ pub struct Variable {
     pub at: Location,
 }
 
-/// The five forms a variable can take in a file.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// The five forms a variable can take in a file. `Debug` masks sensitive literals.
+#[derive(Clone, PartialEq, Eq)]
 pub enum VariableValue {
     /// A literal, possibly with references (kept as written; `$<<…>>` or `${{…}}`).
     Literal { value: String, sensitive: bool },
@@ -134,6 +134,20 @@ pub enum VariableValue {
     Generate { length: usize, alphabet: String },
     /// Must exist live; its value is not managed.
     Preserve,
+}
+
+impl fmt::Debug for VariableValue {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            VariableValue::Literal { sensitive: true, .. } => f.write_str("Literal(***)"),
+            VariableValue::Literal { value, .. } => f.debug_tuple("Literal").field(value).finish(),
+            VariableValue::FromEnv { name } => f.debug_struct("FromEnv").field("name", name).finish(),
+            VariableValue::Generate { length, alphabet } => {
+                f.debug_struct("Generate").field("length", length).field("alphabet", alphabet).finish()
+            }
+            VariableValue::Preserve => f.write_str("Preserve"),
+        }
+    }
 }
 
 impl VariableValue {

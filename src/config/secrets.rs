@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 
 use super::model::{Model, VariableValue};
 use crate::diag::{Diagnostic, Diagnostics};
-pub use crate::secret::{sha256_hex, Secret};
+use crate::secret::Secret;
 
 /// `from_env` values by environment variable name.
 #[derive(Debug, Clone, Default)]

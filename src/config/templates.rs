@@ -99,7 +99,7 @@ fn find(name: &str, requested_by: &Path) -> Result<(String, String), TemplateErr
 }
 
 /// `templates/` beside the environment file, then one level up (the repository layout).
-fn local_folders(requested_by: &Path) -> Vec<PathBuf> {
+pub fn local_folders(requested_by: &Path) -> Vec<PathBuf> {
     let folder = requested_by.parent().unwrap_or(Path::new("."));
     let mut folders = vec![folder.join("templates")];
     if let Some(parent) = folder.parent() {

@@ -7,12 +7,12 @@
 //! with comments. [`read_project`] is the only I/O: it finds the project by id or by name.
 //!
 //! No secret value ever reaches an [`ImportedEnvironment`]: sealed values become
-//! `{ preserve = true }` and credential-looking ones (see [`secrets`]) `{ from_env = "…" }`,
+//! `{ preserve = true }` and credential-looking ones (see [`credentials`]) `{ from_env = "…" }`,
 //! with the name of the environment variable to set. [`base::layered`] splits several imported
 //! environments into a shared base and per-environment files (`import --base FILE`).
 
 pub mod base;
-pub mod secrets;
+pub mod credentials;
 pub mod templates;
 pub mod write;
 
@@ -22,7 +22,7 @@ use std::path::Path;
 use crate::railway::Client;
 use crate::refs::{self, Syntax};
 use crate::state::{self, LiveInstance, LiveProject, LiveSource, LiveValue, ProjectSelector, StateError};
-use secrets::CredentialReason;
+use credentials::CredentialReason;
 use templates::{collapse, CollapseInput};
 
 /// One environment of a project, as import will write it.
@@ -203,7 +203,7 @@ fn import_value(
     env_vars: &mut EnvVarNames,
 ) -> ImportedValue {
     let LiveValue::Value(text) = value else { return ImportedValue::Preserve(PreserveReason::Sealed) };
-    if let Some(reason) = secrets::credential_reason(name, text) {
+    if let Some(reason) = credentials::credential_reason(name, text) {
         return ImportedValue::FromEnv { env_var: env_vars.claim(environment, scope, name), reason };
     }
     let written = to_railform_syntax(text);

@@ -162,7 +162,7 @@ mod tests {
     use std::collections::BTreeMap;
 
     use super::*;
-    use crate::import::secrets::CredentialReason;
+    use crate::import::credentials::CredentialReason;
 
     #[test]
     fn writes_a_readable_file_with_comments_beside_unwritten_values() {

@@ -14,8 +14,9 @@ use super::{
     MASK,
 };
 use crate::config::model::{Environment, Model, ProjectRef, Service, Source, Variable, VariableValue};
-use crate::config::secrets::{sha256_hex, Secrets};
+use crate::config::secrets::Secrets;
 use crate::refs::{self, Target};
+use crate::secret::sha256_hex;
 use crate::state::{LiveEnvironment, LiveInstance, LiveProject, LiveSource, LiveValue};
 
 /// Choices that change what the diff produces.
@@ -436,7 +437,10 @@ impl<'m, 'l> ProjectDiff<'m, 'l> {
                     Change::new(&self.project_name, format!("{address}/source"), action, Kind::Source, operation)
                         .in_environment(env_name)
                         .of_service(&service.name)
-                        .because("the deployed source differs from the file")
+                        .because(match live_source {
+                            Some(_) => "the deployed source differs from the file",
+                            None => "what the service deploys",
+                        })
                         .values(live_source.map(describe_source), Some(describe_source_model(desired))),
                 );
                 changed = true;
@@ -566,7 +570,7 @@ impl<'m, 'l> ProjectDiff<'m, 'l> {
                 "generated once, never rotated".to_string(),
                 WireValue::Secret(SecretSource::Generate { length: *length, alphabet: alphabet.clone() }),
                 None,
-                Some("(generated secret)".to_string()),
+                Some(MASK.to_string()),
             ),
             (VariableValue::FromEnv { name: env_name }, live) => {
                 let secret = self.secrets.get(env_name)?;

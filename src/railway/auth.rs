@@ -1,7 +1,7 @@
 //! Railway credentials: which token railform sends and in which header. Tokens come only from
 //! the environment, are never printed, and their `Debug` shows `***`.
 
-pub use crate::secret::Secret;
+use crate::secret::Secret;
 
 /// Environment variable holding an account or workspace token (sent as `Authorization: Bearer`).
 pub const API_TOKEN_VAR: &str = "RAILWAY_API_TOKEN";

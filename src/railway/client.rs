@@ -313,8 +313,8 @@ fn error_chain(error: &dyn std::error::Error) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::railway::auth::Secret;
     use crate::railway::operations::{service_create, volume_create, ServiceCreate, ServiceVariables, VolumeCreate};
+    use crate::secret::Secret;
 
     fn encoded<Q: GraphQLQuery>(variables: Q::Variables) -> serde_json::Value {
         let body = encode_request(&Q::build_query(variables)).unwrap();

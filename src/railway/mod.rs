@@ -12,7 +12,7 @@ pub mod operations;
 mod retry;
 
 pub use api::{CreatedProject, IdName, NewEnvironment, NewService, NewVolume, ServiceSource, VariableWrite};
-pub use auth::{Secret, Token, TokenError, API_TOKEN_VAR, PROJECT_TOKEN_VAR};
+pub use auth::{Token, TokenError, API_TOKEN_VAR, PROJECT_TOKEN_VAR};
 pub use client::{Client, RequestEvent, RequestObserver, Settings, DEFAULT_ENDPOINT};
 pub use error::{ApiError, NOT_AUTHORIZED_HINT};
 pub use operations::{Effect, Operation};

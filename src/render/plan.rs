@@ -3,7 +3,7 @@
 //! three come from one [`PlanView`], which is where values are hidden or masked.
 
 use std::fmt::Write;
-use std::path::Path;
+use std::path::PathBuf;
 
 use handlebars::Handlebars;
 use serde::Serialize;
@@ -110,9 +110,7 @@ impl ChangeView {
         let is_value = matches!(change.kind, Kind::Variable | Kind::SharedVariable) && change.action != Action::Rewrite;
         let hide = |value: &Option<String>| match value {
             Some(_) if change.sensitive => Some(MASK.to_string()),
-            Some(_) if is_value && !show_values && value.as_deref() != Some("(generated secret)") => {
-                Some(HIDDEN.to_string())
-            }
+            Some(_) if is_value && !show_values => Some(HIDDEN.to_string()),
             other => other.clone(),
         };
         ChangeView {
@@ -142,13 +140,11 @@ pub fn json(plan: &Plan, show_values: bool) -> String {
     serde_json::to_string_pretty(&view).unwrap_or_else(|error| format!("{{\"error\": \"{error}\"}}"))
 }
 
-/// `--format markdown`: the project's `templates/plan.md.hbs` if it has one, else the built-in.
-pub fn markdown(plan: &Plan, show_values: bool, project_dir: &Path) -> anyhow::Result<String> {
-    let local = project_dir.join("templates/plan.md.hbs");
-    let template = match std::fs::read_to_string(&local) {
-        Ok(text) => text,
-        Err(_) => PLAN_MARKDOWN_TEMPLATE.to_string(),
-    };
+/// `--format markdown`: the first `plan.md.hbs` found in `template_folders` (a project's own
+/// `templates/`), else the built-in one.
+pub fn markdown(plan: &Plan, show_values: bool, template_folders: &[PathBuf]) -> anyhow::Result<String> {
+    let local = template_folders.iter().find_map(|folder| std::fs::read_to_string(folder.join("plan.md.hbs")).ok());
+    let template = local.unwrap_or_else(|| PLAN_MARKDOWN_TEMPLATE.to_string());
     let mut handlebars = Handlebars::new();
     handlebars.register_escape_fn(escape_markdown);
     handlebars.register_helper("eq", Box::new(eq_helper));

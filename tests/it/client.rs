@@ -9,9 +9,10 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use railform::railway::{
-    ApiError, Client, NewService, RequestEvent, RequestObserver, RetryPolicy, Secret, ServiceSource, Settings,
-    Timeouts, Token, VariableWrite,
+    ApiError, Client, NewService, RequestEvent, RequestObserver, RetryPolicy, ServiceSource, Settings, Timeouts, Token,
+    VariableWrite,
 };
+use railform::secret::Secret;
 use railform::state::{self, LiveSource, LiveValue, ProjectSelector, StateError};
 use serde_json::{json, Value};
 use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};

@@ -94,7 +94,7 @@ fn no_secret_and_no_token_appears_in_any_output() {
     assert!(!database.contains(TOKEN), "the emulator's state holds the token");
 
     // Debug output of what carries the token.
-    let token = railform::railway::Token::Api(railform::railway::Secret::new(TOKEN));
+    let token = railform::railway::Token::Api(railform::secret::Secret::new(TOKEN));
     let settings =
         railform::railway::Settings { token: Some(token), ..railform::railway::Settings::new(emulator.url()) };
     outputs.add("Debug of Settings", format!("{settings:?} {settings:#?}"));
