@@ -1,0 +1,450 @@
+//! The diff: desired model + live state → [`Plan`], with no I/O.
+//!
+//! Identity: a service is matched by its pinned `id`, else its name, else a `renamed_from`
+//! name; environments by name, else `renamed_from`. Service names are project-wide in Railway,
+//! so a rename is one change for the project, followed by a rewrite of every `${{Old.…}}`
+//! reference in every environment — declared in the files or not. References to an old name
+//! are rewritten even after the service itself was renamed, so a rerun after an interrupted
+//! apply converges.
+
+mod deploys;
+mod drift;
+mod identity;
+mod rewrites;
+mod variables;
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use super::{Action, Change, Fingerprint, Id, Kind, Operation, Plan, ProjectFingerprint, Unmanaged};
+use crate::config::model::{Environment, Model, ProjectRef, Service};
+use crate::config::secrets::Secrets;
+use crate::state::{LiveEnvironment, LiveProject};
+
+/// Choices that change what the diff produces.
+#[derive(Debug, Clone, Default)]
+pub struct DiffOptions {
+    /// Delete live variables the files do not declare, instead of reporting them.
+    pub prune: bool,
+}
+
+/// Computes the plan for every project of `model`. `live[i]` is the live state of the i-th
+/// project of [`Model::projects`] (`None`: it does not exist yet).
+pub fn diff(model: &Model, live: &[Option<LiveProject>], secrets: &Secrets, options: &DiffOptions) -> Plan {
+    let mut changes = Vec::new();
+    let mut unmanaged = Vec::new();
+    let mut warnings = Vec::new();
+    let mut fingerprint =
+        Fingerprint { paths: model.environments.iter().map(|e| e.file.clone()).collect(), projects: Vec::new() };
+    for (index, (project, environments)) in model.projects().into_iter().enumerate() {
+        let live = live.get(index).and_then(Option::as_ref);
+        let mut project_diff = ProjectDiff::new(project, live, secrets, options);
+        project_diff.run(&environments);
+        changes.extend(project_diff.changes);
+        unmanaged.extend(project_diff.unmanaged);
+        warnings.extend(project_diff.warnings);
+        fingerprint.projects.push(project_fingerprint(project, live));
+    }
+    changes.sort_by_key(phase);
+    Plan::new(changes, unmanaged, warnings, fingerprint)
+}
+
+fn project_fingerprint(project: &ProjectRef, live: Option<&LiveProject>) -> ProjectFingerprint {
+    ProjectFingerprint {
+        name: project.to_string(),
+        id: live.map(|p| p.id.clone()),
+        environments: live
+            .map(|p| p.environments.iter().map(|e| (e.id.clone(), e.config_etag.clone())).collect())
+            .unwrap_or_default(),
+        services: live.map(|p| p.services.iter().map(|s| (s.id.clone(), s.name.clone())).collect()).unwrap_or_default(),
+    }
+}
+
+/// The order `apply` runs changes in: environments, services, renames with their reference
+/// rewrites, variables, deletes, deploys. Sorting is stable, so changes of one instance stay
+/// together (apply sends them as one write).
+fn phase(change: &Change) -> u8 {
+    if change.action == Action::Rewrite {
+        return 3;
+    }
+    match &change.operation {
+        Operation::CreateProject { .. } => 0,
+        Operation::CreateEnvironment { .. } | Operation::RenameEnvironment { .. } => 1,
+        Operation::CreateService { .. }
+        | Operation::CreateInstance { .. }
+        | Operation::UpdateSource { .. }
+        | Operation::CreateVolume { .. } => 2,
+        Operation::RenameService { .. } => 3,
+        Operation::UpsertVariables { .. } => 4,
+        Operation::DeleteVariable { .. } | Operation::DeleteService { .. } => 5,
+        Operation::Deploy { .. } => 6,
+    }
+}
+
+/// One desired service across the environment files of a project.
+struct DesiredService<'m> {
+    name: &'m str,
+    pinned_id: Option<&'m str>,
+    renamed_from: BTreeSet<&'m str>,
+    /// (environment index, declaration) for every file that declares it.
+    declarations: Vec<(usize, &'m Service)>,
+}
+
+/// An environment of the project: desired (from a file) and/or live.
+struct EnvironmentMatch<'m, 'l> {
+    name: String,
+    /// `None` for a live environment that no file describes.
+    desired: Option<&'m Environment>,
+    id: Id,
+    live: Option<&'l LiveEnvironment>,
+}
+
+/// A rename of a service: every reference to `old` must become `new`.
+#[derive(Debug, Clone)]
+struct Rename {
+    old: String,
+    new: String,
+}
+
+struct ProjectDiff<'m, 'l> {
+    project: &'m ProjectRef,
+    project_name: String,
+    live: Option<&'l LiveProject>,
+    secrets: &'m Secrets,
+    options: &'m DiffOptions,
+    project_id: Id,
+    changes: Vec<Change>,
+    unmanaged: Vec<Unmanaged>,
+    warnings: Vec<String>,
+    /// Instances (environment name, service name) that need a deploy.
+    to_deploy: BTreeMap<(String, String), (Id, Id)>,
+}
+
+impl<'m, 'l> ProjectDiff<'m, 'l> {
+    fn new(
+        project: &'m ProjectRef,
+        live: Option<&'l LiveProject>,
+        secrets: &'m Secrets,
+        options: &'m DiffOptions,
+    ) -> Self {
+        let project_name = live.map(|p| p.name.clone()).or_else(|| project.name.clone()).unwrap_or_default();
+        ProjectDiff {
+            project,
+            project_name,
+            live,
+            secrets,
+            options,
+            project_id: match live {
+                Some(p) => Id::Live(p.id.clone()),
+                None => Id::New("project".to_string()),
+            },
+            changes: Vec::new(),
+            unmanaged: Vec::new(),
+            warnings: Vec::new(),
+            to_deploy: BTreeMap::new(),
+        }
+    }
+
+    fn run(&mut self, environments: &[&'m Environment]) {
+        if self.live.is_none() {
+            let name = self.project.name.clone().unwrap_or_default();
+            if self.project.name.is_none() {
+                self.warnings.push(format!(
+                    "project {} does not exist and has no name to create it with: set `project = \"NAME\"`",
+                    self.project
+                ));
+                return;
+            }
+            let operation = Operation::CreateProject { key: "project".to_string(), name: name.clone() };
+            self.add(
+                Change::new(&self.project_name, format!("project:{name}"), Action::Create, Kind::Project, operation)
+                    .because("the project does not exist yet"),
+            );
+        }
+        let matched = self.match_environments(environments);
+        let services = desired_services(environments);
+        let (service_ids, renames) = self.match_services(&services, &matched);
+        for (index, environment) in matched.iter().enumerate() {
+            let Some(desired) = environment.desired else { continue };
+            self.diff_shared(environment, desired, &renames);
+            for service in desired.services.values().filter(|s| !s.delete) {
+                let Some(service_id) = service_ids.get(service.name.as_str()) else { continue };
+                self.diff_instance(environment, index, service, service_id, &renames, &services);
+            }
+            self.report_undeclared_instances(environment, desired, &service_ids, &renames);
+        }
+        self.rewrite_unfiled_environments(&matched, &renames);
+        self.report_unmanaged_services(&service_ids);
+        for environment in &matched {
+            self.deploy_dependents(environment, &service_ids, &renames);
+        }
+        self.plan_deploys();
+    }
+
+    /// The name a live service will have after this plan's renames.
+    pub(super) fn service_name(&self, service_id: &str, renames: &[Rename]) -> String {
+        let live_name = self.live.and_then(|p| p.services.iter().find(|s| s.id == service_id)).map(|s| s.name.as_str());
+        match live_name {
+            Some(name) => renames.iter().find(|r| r.old == name).map_or(name, |r| r.new.as_str()).to_string(),
+            None => service_id.to_string(),
+        }
+    }
+
+    pub(super) fn add(&mut self, change: Change) {
+        self.changes.push(change);
+    }
+}
+
+/// Every desired service of a project, across its environment files, in name order.
+fn desired_services<'m>(environments: &[&'m Environment]) -> Vec<DesiredService<'m>> {
+    let mut services: BTreeMap<&'m str, DesiredService<'m>> = BTreeMap::new();
+    for (index, environment) in environments.iter().enumerate() {
+        for service in environment.services.values() {
+            let entry = services.entry(&service.name).or_insert_with(|| DesiredService {
+                name: &service.name,
+                pinned_id: None,
+                renamed_from: BTreeSet::new(),
+                declarations: Vec::new(),
+            });
+            entry.pinned_id = entry.pinned_id.or(service.id.as_deref());
+            entry.renamed_from.extend(service.renamed_from.iter().map(String::as_str));
+            entry.declarations.push((index, service));
+        }
+    }
+    services.into_values().collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config;
+    use crate::plan::{WireValue, MASK};
+    use crate::secret::sha256_hex;
+    use crate::state::{LiveInstance, LiveService, LiveValue::Value};
+
+    fn model(files: &[(&str, &str)]) -> Model {
+        let dir = tempfile::tempdir().unwrap();
+        for (name, text) in files {
+            std::fs::write(dir.path().join(name), text).unwrap();
+        }
+        config::load(&[dir.path().to_path_buf()]).unwrap()
+    }
+
+    fn instance(variables: &[(&str, &str)]) -> LiveInstance {
+        LiveInstance {
+            source: None,
+            volume_mounts: Vec::new(),
+            variables: variables.iter().map(|(k, v)| (k.to_string(), Value(v.to_string()))).collect(),
+        }
+    }
+
+    fn environment(id: &str, name: &str, instances: Vec<(&str, LiveInstance)>) -> LiveEnvironment {
+        LiveEnvironment {
+            id: id.into(),
+            name: name.into(),
+            config_etag: format!("etag-{id}"),
+            shared: BTreeMap::new(),
+            instances: instances.into_iter().map(|(id, i)| (id.to_string(), i)).collect(),
+        }
+    }
+
+    fn seeded_project(db_name: &str) -> LiveProject {
+        let api = || instance(&[("DATABASE_URL", &format!("${{{{{db_name}.DATABASE_URL}}}}"))]);
+        LiveProject {
+            id: "p1".into(),
+            name: "platform".into(),
+            services: vec![
+                LiveService { id: "s-db".into(), name: db_name.into() },
+                LiveService { id: "s-api".into(), name: "platform-api".into() },
+            ],
+            environments: vec![
+                environment("e-dev", "dev", vec![("s-db", instance(&[])), ("s-api", api())]),
+                environment("e-staging", "staging", vec![("s-db", instance(&[])), ("s-api", api())]),
+            ],
+        }
+    }
+
+    const DEV: &str = r#"
+project = "platform"
+environment = "dev"
+[services.platform-db]
+renamed_from = ["Postgres-OG9n"]
+variables = { DATABASE_URL = { preserve = true } }
+[services.platform-api.variables]
+DATABASE_URL = "$<<platform-db.DATABASE_URL>>"
+"#;
+
+    fn actions(plan: &Plan) -> Vec<String> {
+        plan.changes.iter().map(|c| format!("{:?} {}", c.action, c.address)).collect()
+    }
+
+    #[test]
+    fn a_rename_keeps_the_service_and_rewrites_references_in_every_environment() {
+        let model = model(&[("dev.toml", DEV)]);
+        let plan = diff(&model, &[Some(seeded_project("Postgres-OG9n"))], &Secrets::default(), &DiffOptions::default());
+        assert_eq!(
+            actions(&plan),
+            [
+                "Rename platform-db",
+                "Rewrite dev/platform-api/DATABASE_URL",
+                "Rewrite staging/platform-api/DATABASE_URL",
+                "Deploy dev/platform-api",
+                "Deploy staging/platform-api",
+            ]
+        );
+        assert!(
+            matches!(&plan.changes[0].operation, Operation::RenameService { service: Id::Live(id), name } if id == "s-db" && name == "platform-db")
+        );
+        let Operation::UpsertVariables { variables, environment, .. } = &plan.changes[2].operation else { panic!() };
+        assert_eq!(environment, &Id::Live("e-staging".into()));
+        // Staging has no file: its value is not railform's, so the plan keeps only a hash of it.
+        let renames = vec![("Postgres-OG9n".to_string(), "platform-db".to_string())];
+        let sha256 = sha256_hex("${{Postgres-OG9n.DATABASE_URL}}");
+        let sha256_after = sha256_hex("${{platform-db.DATABASE_URL}}");
+        assert_eq!(variables["DATABASE_URL"], WireValue::Rewrite { renames, sha256, sha256_after });
+        assert_eq!(plan.summary.line(), "Plan: 0 to add, 2 to change, 0 to destroy, 1 to rename.");
+    }
+
+    #[test]
+    fn references_to_an_old_name_are_rewritten_after_the_rename_itself_happened() {
+        let mut live = seeded_project("platform-db");
+        // An interrupted apply: renamed, dev rewritten, staging not yet.
+        live.environments[0]
+            .instances
+            .insert("s-api".into(), instance(&[("DATABASE_URL", "${{platform-db.DATABASE_URL}}")]));
+        live.environments[1]
+            .instances
+            .insert("s-api".into(), instance(&[("DATABASE_URL", "x ${{Postgres-OG9n.DATABASE_URL}}")]));
+        let plan = diff(&model(&[("dev.toml", DEV)]), &[Some(live)], &Secrets::default(), &DiffOptions::default());
+        assert_eq!(actions(&plan), ["Rewrite staging/platform-api/DATABASE_URL", "Deploy staging/platform-api"]);
+        let Operation::UpsertVariables { variables, .. } = &plan.changes[0].operation else { panic!() };
+        assert!(matches!(&variables["DATABASE_URL"], WireValue::Rewrite { sha256, .. }
+            if *sha256 == sha256_hex("x ${{Postgres-OG9n.DATABASE_URL}}")));
+        // Only the references are shown for a value railform does not manage.
+        assert_eq!(plan.changes[0].before.as_deref(), Some("${{Postgres-OG9n.DATABASE_URL}}"));
+    }
+
+    #[test]
+    fn a_converged_project_plans_nothing() {
+        let mut live = seeded_project("platform-db");
+        live.environments.truncate(1);
+        let plan = diff(&model(&[("dev.toml", DEV)]), &[Some(live)], &Secrets::default(), &DiffOptions::default());
+        assert!(plan.is_empty(), "{:?}", actions(&plan));
+        assert_eq!(plan.summary.line(), "No changes.");
+    }
+
+    #[test]
+    fn secrets_are_compared_but_never_shown_or_saved() {
+        let dev = format!(
+            "{DEV}JWT = {{ from_env = \"JWT_ENV\" }}\nKEY = {{ value = \"literal-secret-42\", sensitive = true }}\nGEN = {{ generate = \"secret\" }}\n"
+        );
+        let model = model(&[("dev.toml", &dev)]);
+        let secrets = Secrets::resolve(&model, |_| Some("env-secret-17".to_string())).unwrap();
+        let mut live = seeded_project("platform-db");
+        live.environments.truncate(1);
+        live.environments[0]
+            .instances
+            .get_mut("s-api")
+            .unwrap()
+            .variables
+            .insert("JWT".into(), Value("old-secret-99".into()));
+        let plan = diff(&model, &[Some(live)], &secrets, &DiffOptions::default());
+        assert_eq!(
+            actions(&plan),
+            [
+                "Create dev/platform-api/GEN",
+                "Update dev/platform-api/JWT",
+                "Create dev/platform-api/KEY",
+                "Deploy dev/platform-api"
+            ]
+        );
+        let saved = serde_json::to_string(&plan).unwrap();
+        for secret in ["env-secret-17", "literal-secret-42", "old-secret-99"] {
+            assert!(!saved.contains(secret), "{secret} leaked into {saved}");
+        }
+        assert!(plan.changes[..3].iter().all(|c| c.sensitive));
+        assert_eq!(plan.changes[1].before.as_deref(), Some(MASK));
+
+        // The same secret live: nothing to do.
+        let mut live = seeded_project("platform-db");
+        live.environments.truncate(1);
+        let api = live.environments[0].instances.get_mut("s-api").unwrap();
+        api.variables.insert("JWT".into(), Value("env-secret-17".into()));
+        api.variables.insert("KEY".into(), Value("literal-secret-42".into()));
+        api.variables.insert("GEN".into(), Value("whatever-was-generated".into()));
+        assert!(diff(&model, &[Some(live)], &secrets, &DiffOptions::default()).is_empty());
+    }
+
+    #[test]
+    fn undeclared_live_variables_are_drift_unless_pruned_or_ignored() {
+        let dev = DEV.replace(
+            "[services.platform-api.variables]",
+            "[services.platform-api]\nignore = [\"RAILWAY_*\"]\n[services.platform-api.variables]",
+        );
+        let model = model(&[("dev.toml", &dev)]);
+        let mut live = seeded_project("platform-db");
+        live.environments.truncate(1);
+        let api = live.environments[0].instances.get_mut("s-api").unwrap();
+        api.variables.insert("HAND_EDIT".into(), Value("1".into()));
+        api.variables.insert("RAILWAY_DOCKERFILE_PATH".into(), Value("x".into()));
+        let plan = diff(&model, &[Some(live.clone())], &Secrets::default(), &DiffOptions::default());
+        assert!(plan.changes.is_empty());
+        assert_eq!(
+            plan.unmanaged.iter().map(|u| u.address.as_str()).collect::<Vec<_>>(),
+            ["dev/platform-api/HAND_EDIT"]
+        );
+        assert!(!plan.is_empty(), "drift is not an empty plan");
+        let pruned = diff(&model, &[Some(live)], &Secrets::default(), &DiffOptions { prune: true });
+        assert_eq!(actions(&pruned), ["Delete dev/platform-api/HAND_EDIT", "Deploy dev/platform-api"]);
+    }
+
+    #[test]
+    fn instances_reading_a_changed_variable_are_redeployed_too() {
+        let files = [(
+            "dev.toml",
+            "project = \"platform\"\nenvironment = \"dev\"\n[shared]\nLEVEL = \"info\"\n\
+             [services.api.variables]\nPORT = \"8080\"\n\
+             [services.worker.variables]\nAPI = \"http://x:$<<api.PORT>>\"\nHOP = \"$<<API>>\"\n\
+             [services.cron.variables]\nLEVEL = \"$<<shared.LEVEL>>\"\n",
+        )];
+        let live = LiveProject {
+            id: "p1".into(),
+            name: "platform".into(),
+            services: ["api", "worker", "cron"]
+                .iter()
+                .map(|n| LiveService { id: format!("s-{n}"), name: n.to_string() })
+                .collect(),
+            environments: vec![LiveEnvironment {
+                shared: BTreeMap::from([("LEVEL".to_string(), Value("info".into()))]),
+                ..environment(
+                    "e-dev",
+                    "dev",
+                    vec![
+                        ("s-api", instance(&[("PORT", "8000")])),
+                        ("s-worker", instance(&[("API", "http://x:${{api.PORT}}"), ("HOP", "${{API}}")])),
+                        ("s-cron", instance(&[("LEVEL", "${{shared.LEVEL}}")])),
+                    ],
+                )
+            }],
+        };
+        let plan = diff(&model(&files), &[Some(live)], &Secrets::default(), &DiffOptions::default());
+        assert_eq!(actions(&plan), ["Update dev/api/PORT", "Deploy dev/api", "Deploy dev/worker"]);
+    }
+
+    #[test]
+    fn a_missing_project_is_created_with_its_environments_and_services() {
+        let files = [
+            ("base.toml", "project = \"platform\"\n[services.db]\ntemplate = \"postgres\"\n[services.api]\nimage = \"a:1\"\n[services.api.variables]\nURL = \"$<<db.DATABASE_URL>>\"\n"),
+            ("prod.toml", "extends = \"base.toml\"\nenvironment = { name = \"prod\", renamed_from = [\"production\"] }\n"),
+            ("dev.toml", "extends = \"base.toml\"\nenvironment = \"dev\"\n"),
+        ];
+        let plan = diff(&model(&files), &[None], &Secrets::default(), &DiffOptions::default());
+        let got = actions(&plan);
+        assert_eq!(&got[..5], ["Create project:platform", "Create dev", "Rename prod", "Create api", "Create db"]);
+        assert!(got.contains(&"Create dev/db/volume".to_string()));
+        assert!(got.contains(&"Create prod/api/source".to_string()));
+        assert_eq!(got.iter().filter(|a| a.starts_with("Deploy")).count(), 4);
+        assert!(
+            matches!(&plan.changes[2].operation, Operation::RenameEnvironment { environment: Id::New(key), .. } if key == "project/production")
+        );
+    }
+}

@@ -1,0 +1,346 @@
+//! One service instance (or an environment's shared variables) against the files: instance,
+//! source and volume creates, then each variable in its five forms (secrets compared without
+//! being shown), and live variables the files do not declare (drift, or deletes with `--prune`).
+
+use super::rewrites::{apply_renames, reference_summary, rewrite_reason};
+use std::collections::{BTreeMap, BTreeSet};
+
+use super::{DesiredService, EnvironmentMatch, ProjectDiff, Rename};
+use crate::config::model::{Environment, Service, Source, Variable, VariableValue};
+use crate::plan::{Action, Change, Id, Kind, Operation, SecretSource, Unmanaged, WireValue, MASK};
+use crate::refs;
+use crate::secret::sha256_hex;
+use crate::state::{LiveInstance, LiveSource, LiveValue};
+
+impl<'m, 'l> ProjectDiff<'m, 'l> {
+    pub(super) fn diff_shared(
+        &mut self,
+        environment: &EnvironmentMatch<'m, 'l>,
+        desired: &'m Environment,
+        renames: &[Rename],
+    ) {
+        let empty = BTreeMap::new();
+        let live = environment.live.map(|e| &e.shared).unwrap_or(&empty);
+        let target = VariableTarget { environment, service: None, service_id: None };
+        // Instances that read a changed shared variable are redeployed by `deploy_dependents`.
+        self.diff_variables(&target, &desired.shared, live, renames);
+    }
+
+    pub(super) fn diff_instance(
+        &mut self,
+        environment: &EnvironmentMatch<'m, 'l>,
+        environment_index: usize,
+        service: &'m Service,
+        service_id: &Id,
+        renames: &[Rename],
+        services: &[DesiredService<'m>],
+    ) {
+        let env_name = &environment.name;
+        let address = format!("{env_name}/{}", service.name);
+        let live_instance: Option<&LiveInstance> = match (service_id, environment.live) {
+            (Id::Live(id), Some(live)) => live.instances.get(id),
+            _ => None,
+        };
+        let created_by_service_create = matches!(service_id, Id::New(_))
+            && services
+                .iter()
+                .any(|s| s.name == service.name && s.declarations.iter().any(|(i, _)| *i == environment_index));
+        if live_instance.is_none() && !created_by_service_create {
+            let operation =
+                Operation::CreateInstance { service: service_id.clone(), environment: environment.id.clone() };
+            self.add(
+                Change::new(&self.project_name, &address, Action::Create, Kind::Service, operation)
+                    .in_environment(env_name)
+                    .of_service(&service.name)
+                    .because(format!("service `{}` has no instance in `{env_name}` yet", service.name)),
+            );
+        }
+        let mut changed = false;
+        // Source: only managed when declared.
+        if let Some(desired) = &service.source {
+            let live_source = live_instance.and_then(|i| i.source.as_ref());
+            if let (Source::Repo { branch: Some(want), .. }, Some(LiveSource::Repo { branch: Some(have), .. })) =
+                (desired, live_source)
+            {
+                if want != have {
+                    self.warnings.push(format!(
+                        "{address}: the file says branch `{want}`, Railway deploys `{have}`; railform cannot \
+                         change a repository's branch yet (Railway's serviceInstanceUpdate has no branch): \
+                         change it in Railway's dashboard"
+                    ));
+                }
+            }
+            if !source_matches(desired, live_source) {
+                let (image, repo, branch) = match desired {
+                    Source::Image(image) => (Some(image.clone()), None, None),
+                    Source::Repo { repo, branch } => (None, Some(repo.clone()), branch.clone()),
+                };
+                let action = if live_source.is_some() { Action::Update } else { Action::Create };
+                let operation = Operation::UpdateSource {
+                    service: service_id.clone(),
+                    environment: environment.id.clone(),
+                    image,
+                    repo,
+                    branch,
+                };
+                self.add(
+                    Change::new(&self.project_name, format!("{address}/source"), action, Kind::Source, operation)
+                        .in_environment(env_name)
+                        .of_service(&service.name)
+                        .because(match live_source {
+                            Some(_) => "the deployed source differs from the file",
+                            None => "what the service deploys",
+                        })
+                        .values(live_source.map(describe_source), Some(describe_source_model(desired))),
+                );
+                changed = true;
+            }
+        }
+        if let Some(volume) = &service.volume {
+            let mounts = live_instance.map(|i| i.volume_mounts.as_slice()).unwrap_or(&[]);
+            if mounts.is_empty() {
+                let operation = Operation::CreateVolume {
+                    project: self.project_id.clone(),
+                    service: service_id.clone(),
+                    environment: environment.id.clone(),
+                    mount: volume.mount.clone(),
+                };
+                self.add(
+                    Change::new(
+                        &self.project_name,
+                        format!("{address}/volume"),
+                        Action::Create,
+                        Kind::Volume,
+                        operation,
+                    )
+                    .in_environment(env_name)
+                    .of_service(&service.name)
+                    .because(format!("a volume mounted at {}", volume.mount))
+                    .values(None, Some(volume.mount.clone())),
+                );
+                changed = true;
+            } else if !mounts.iter().any(|m| m.mount_path == volume.mount) {
+                let live_paths: Vec<&str> = mounts.iter().map(|m| m.mount_path.as_str()).collect();
+                self.warnings.push(format!(
+                    "{address}: the live volume is mounted at {} but the file says {}; railform does not move volumes",
+                    live_paths.join(", "),
+                    volume.mount
+                ));
+            }
+        }
+        let empty = BTreeMap::new();
+        let live_variables = live_instance.map(|i| &i.variables).unwrap_or(&empty);
+        let target = VariableTarget { environment, service: Some(service), service_id: Some(service_id) };
+        let changed_variables = self.diff_variables(&target, &service.variables, live_variables, renames);
+        if changed || !changed_variables.is_empty() || live_instance.is_none() {
+            self.mark_deploy(environment, &service.name, service_id.clone());
+        }
+    }
+
+    /// Diffs one set of variables (a service's, or the shared ones when `target.service` is
+    /// `None`). Returns the names that change.
+    pub(super) fn diff_variables(
+        &mut self,
+        target: &VariableTarget<'_, 'm, 'l>,
+        desired: &'m BTreeMap<String, Variable>,
+        live: &BTreeMap<String, LiveValue>,
+        renames: &[Rename],
+    ) -> BTreeSet<String> {
+        let mut changed = BTreeSet::new();
+        for (name, variable) in desired {
+            if variable.value == VariableValue::Preserve
+                && !live.contains_key(name)
+                && target.environment.live.is_some()
+            {
+                self.warnings.push(format!(
+                    "{}: declared `{{ preserve = true }}` but missing in Railway; railform cannot create it",
+                    target.address(name)
+                ));
+            }
+            if let Some(change) = self.diff_variable(target, name, variable, live.get(name), renames) {
+                self.changes.push(change);
+                changed.insert(name.clone());
+            }
+        }
+        for (name, value) in live {
+            if desired.contains_key(name) || target.service.is_some_and(|s| s.ignores(name)) {
+                continue;
+            }
+            let address = target.address(name);
+            if self.options.prune {
+                let operation = Operation::DeleteVariable {
+                    project: self.project_id.clone(),
+                    environment: target.environment.id.clone(),
+                    service: target.service_id.cloned(),
+                    name: name.clone(),
+                };
+                let reason = "not declared in the file (--prune)".to_string();
+                let change = target.change(&self.project_name, Action::Delete, name, reason, operation);
+                self.changes.push(change);
+                changed.insert(name.clone());
+                continue;
+            }
+            self.unmanaged.push(Unmanaged {
+                address,
+                kind: target.kind(),
+                environment: Some(target.environment.name.clone()),
+                service: target.service.map(|s| s.name.clone()),
+                name: name.clone(),
+            });
+            if let Some(change) = self.rewrite_live_value(target, name, value, renames) {
+                self.changes.push(change);
+                changed.insert(name.clone());
+            }
+        }
+        changed
+    }
+
+    pub(super) fn diff_variable(
+        &self,
+        target: &VariableTarget<'_, 'm, 'l>,
+        name: &str,
+        variable: &Variable,
+        live: Option<&LiveValue>,
+        renames: &[Rename],
+    ) -> Option<Change> {
+        let address = target.address(name);
+        let sensitive = variable.value.is_sensitive();
+        let upsert = |value: WireValue| Operation::UpsertVariables {
+            project: self.project_id.clone(),
+            environment: target.environment.id.clone(),
+            service: target.service_id.cloned(),
+            variables: BTreeMap::from([(name.to_string(), value)]),
+        };
+        let (action, reason, wire, before, after) = match (&variable.value, live) {
+            (VariableValue::Preserve, _) | (VariableValue::Generate { .. }, Some(_)) => return None,
+            // A sealed value cannot be read back: railform compares it by presence only.
+            (_, Some(LiveValue::Sealed)) => return None,
+            (VariableValue::Generate { length, alphabet }, None) => (
+                Action::Create,
+                "generated once, never rotated".to_string(),
+                WireValue::Secret(SecretSource::Generate { length: *length, alphabet: alphabet.clone() }),
+                None,
+                Some(MASK.to_string()),
+            ),
+            (VariableValue::FromEnv { name: env_name }, live) => {
+                let secret = self.secrets.get(env_name)?;
+                let live_value = match live {
+                    Some(LiveValue::Value(value)) => Some(value),
+                    _ => None,
+                };
+                if live_value.is_some_and(|value| value == secret.expose()) {
+                    return None;
+                }
+                let wire = WireValue::Secret(SecretSource::Env { name: env_name.clone(), sha256: secret.sha256() });
+                let (action, reason) = match live_value {
+                    None => (Action::Create, format!("from ${env_name}")),
+                    Some(_) => (Action::Update, format!("${env_name} holds a different value")),
+                };
+                (action, reason, wire, live_value.map(|_| MASK.to_string()), Some(MASK.to_string()))
+            }
+            (VariableValue::Literal { value, sensitive }, live) => {
+                let desired_wire = refs::to_railway_syntax(value);
+                let live_value = match live {
+                    Some(LiveValue::Value(value)) => Some(value.as_str()),
+                    _ => None,
+                };
+                if live_value == Some(desired_wire.as_str()) {
+                    return None;
+                }
+                let wire = if *sensitive {
+                    WireValue::Secret(SecretSource::File {
+                        address: address.clone(),
+                        sha256: sha256_hex(&desired_wire),
+                    })
+                } else {
+                    WireValue::Plain(desired_wire.clone())
+                };
+                let rewritten = live_value.map(|value| apply_renames(value, renames));
+                let (action, reason) = match (live_value, rewritten) {
+                    (None, _) => (Action::Create, "declared in the file, missing in Railway".to_string()),
+                    (Some(_), Some(Some(rewritten))) if rewritten == desired_wire => {
+                        (Action::Rewrite, rewrite_reason(live_value.unwrap_or_default(), renames))
+                    }
+                    (Some(_), _) => (Action::Update, "the live value differs from the file".to_string()),
+                };
+                let shown = |text: &str| if *sensitive { MASK.to_string() } else { text.to_string() };
+                let (before, after) = match (action, live_value) {
+                    // A rewrite changes only references: show those, not the whole value.
+                    (Action::Rewrite, Some(live_value)) => {
+                        let (before, after) = reference_summary(live_value, renames);
+                        (Some(before), Some(after))
+                    }
+                    _ => (live_value.map(shown), Some(shown(&desired_wire))),
+                };
+                (action, reason, wire, before, after)
+            }
+        };
+        let change = target.change(&self.project_name, action, name, reason, upsert(wire));
+        Some(change.sensitive(sensitive).values(before, after))
+    }
+}
+
+/// Where a set of variables lives: an environment, and a service or the shared variables.
+pub(super) struct VariableTarget<'a, 'm, 'l> {
+    pub(super) environment: &'a EnvironmentMatch<'m, 'l>,
+    pub(super) service: Option<&'m Service>,
+    pub(super) service_id: Option<&'a Id>,
+}
+
+impl VariableTarget<'_, '_, '_> {
+    pub(super) fn address(&self, name: &str) -> String {
+        let owner = self.service.map_or("shared", |s| s.name.as_str());
+        format!("{}/{owner}/{name}", self.environment.name)
+    }
+
+    pub(super) fn kind(&self) -> Kind {
+        if self.service.is_some() {
+            Kind::Variable
+        } else {
+            Kind::SharedVariable
+        }
+    }
+
+    pub(super) fn change(
+        &self,
+        project: &str,
+        action: Action,
+        name: &str,
+        reason: String,
+        operation: Operation,
+    ) -> Change {
+        // Every rewrite is a reference change, whether the variable is declared or not.
+        let kind = if action == Action::Rewrite { Kind::Reference } else { self.kind() };
+        let change = Change::new(project, self.address(name), action, kind, operation)
+            .in_environment(&self.environment.name)
+            .named(name)
+            .because(reason);
+        match self.service {
+            Some(service) => change.of_service(&service.name),
+            None => change,
+        }
+    }
+}
+
+fn source_matches(desired: &Source, live: Option<&LiveSource>) -> bool {
+    match (desired, live) {
+        (Source::Image(want), Some(LiveSource::Image { image: have })) => want == have,
+        // The branch is not compared: railform cannot set it (see the warning in diff_instance).
+        (Source::Repo { repo, .. }, Some(LiveSource::Repo { repo: live_repo, .. })) => repo == live_repo,
+        _ => false,
+    }
+}
+
+fn describe_source(source: &LiveSource) -> String {
+    match source {
+        LiveSource::Image { image } => image.clone(),
+        LiveSource::Repo { repo, branch } => format!("{repo}@{}", branch.as_deref().unwrap_or("(default branch)")),
+    }
+}
+
+fn describe_source_model(source: &Source) -> String {
+    match source {
+        Source::Image(image) => image.clone(),
+        Source::Repo { repo, branch } => format!("{repo}@{}", branch.as_deref().unwrap_or("(default branch)")),
+    }
+}
