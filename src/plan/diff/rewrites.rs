@@ -2,9 +2,9 @@
 //! environment of the project, filed or not. A value the files do not declare is shown only by
 //! its references and saved only as a hash (it may be a secret).
 
-use super::variables::VariableTarget;
 use std::collections::BTreeMap;
 
+use super::variables::VariableTarget;
 use super::{EnvironmentMatch, ProjectDiff, Rename};
 use crate::plan::{Action, Change, Id, Kind, Operation, WireValue};
 use crate::refs::{self, Target};

@@ -2,9 +2,9 @@
 //! source and volume creates, then each variable in its five forms (secrets compared without
 //! being shown), and live variables the files do not declare (drift, or deletes with `--prune`).
 
-use super::rewrites::{apply_renames, reference_summary, rewrite_reason};
 use std::collections::{BTreeMap, BTreeSet};
 
+use super::rewrites::{apply_renames, reference_summary, rewrite_reason};
 use super::{DesiredService, EnvironmentMatch, ProjectDiff, Rename};
 use crate::config::model::{Environment, Service, Source, Variable, VariableValue};
 use crate::plan::{Action, Change, Id, Kind, Operation, SecretSource, Unmanaged, WireValue, MASK};
