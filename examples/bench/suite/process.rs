@@ -1,7 +1,12 @@
 //! Running railform as a child process and measuring it: wall time from spawn to exit, and the
-//! child's own CPU time (user + system, every thread) and peak resident memory as the kernel
-//! reports them to `wait4` — so the figures are railform's alone, not the harness's or the
-//! emulator's.
+//! child's own CPU time (user + system, every thread) as the kernel reports it to `wait4` — so
+//! the figures are railform's alone, not the harness's or the emulator's.
+//!
+//! Peak memory needs care: Linux keeps a process's peak RSS across `exec`, so a child spawned
+//! straight from the harness (which holds the emulators' state) reports the harness's size.
+//! When GNU time is installed, railform is therefore started through `/usr/bin/time`, whose own
+//! child starts small, and its `%M` is railform's true peak; otherwise `wait4`'s figure is used
+//! and is only an upper bound.
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
@@ -17,6 +22,9 @@ pub struct Railform {
     pub endpoint: String,
 }
 
+/// GNU time, used for an exact peak RSS when present.
+const GNU_TIME: &str = "/usr/bin/time";
+
 /// One measured run.
 #[derive(Debug, Clone)]
 pub struct Measured {
@@ -31,7 +39,15 @@ pub struct Measured {
 impl Railform {
     /// Runs `railform ARGS…` in `folder` and waits for it. Fails when it exits other than 0.
     pub fn run(&self, folder: &Path, args: &[&str]) -> anyhow::Result<Measured> {
-        let mut command = Command::new(&self.binary);
+        let peak_rss_file = tempfile::NamedTempFile::new()?;
+        let through_time = Path::new(GNU_TIME).is_file();
+        let mut command = if through_time {
+            let mut command = Command::new(GNU_TIME);
+            command.args(["--format", "%M", "--output"]).arg(peak_rss_file.path()).arg(&self.binary);
+            command
+        } else {
+            Command::new(&self.binary)
+        };
         command
             .args(args)
             .current_dir(folder)
@@ -39,7 +55,13 @@ impl Railform {
             .env("NO_COLOR", "1")
             .env_remove("RAILWAY_API_TOKEN")
             .env_remove("RAILWAY_TOKEN");
-        let measured = measure(command).with_context(|| format!("running railform {}", args.join(" ")))?;
+        let mut measured = measure(command).with_context(|| format!("running railform {}", args.join(" ")))?;
+        if through_time {
+            let reported = std::fs::read_to_string(peak_rss_file.path())?;
+            // GNU time writes "Command exited with non-zero status N" before the figure then.
+            let last = reported.lines().last().unwrap_or_default().trim();
+            measured.peak_rss_kib = last.parse().with_context(|| format!("GNU time reported {reported:?}"))?;
+        }
         if measured.exit_code != 0 {
             bail!(
                 "railform {} exited with {}\n--- stdout\n{}\n--- stderr\n{}",
