@@ -2,6 +2,7 @@
 //! with the shared [`harness`].
 
 mod apply;
+mod bench_smoke;
 mod client;
 mod concurrency;
 mod crashes;

@@ -1,0 +1,334 @@
+//! The benchmark suite: for each [`Workload`], seed emulators, run railform (`plan`, a no-op
+//! `apply --yes`, an `apply --yes` that changes 10% of the variables) and the naive
+//! per-resource client against them, and collect what each run cost. Also the offline cost of
+//! `validate` and of the pure diff. [`report`] turns the results into markdown.
+//!
+//! Round trips are measured, not counted: the same run is made against an emulator without
+//! latency and one that holds every request for `latency` before answering; requests sent
+//! concurrently wait together, so `(wall at latency − wall at 0) / latency` is the number of
+//! sequential round trips.
+
+pub mod emulator;
+pub mod naive;
+pub mod operations;
+pub mod process;
+pub mod report;
+pub mod workload;
+
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+use anyhow::{ensure, Context};
+
+use emulator::Emulator;
+use naive::Naive;
+use operations::{Catalog, Counts};
+use process::{Measured, Railform};
+use workload::{Revision, Workload};
+
+/// What to run.
+#[derive(Debug, Clone)]
+pub struct Options {
+    /// The railform binary to measure.
+    pub railform: PathBuf,
+    pub workloads: Vec<Workload>,
+    /// The latency of the second emulator of each workload.
+    pub latency: Duration,
+    /// Runs of each read-only measurement (the median is reported); the mutating apply runs once.
+    pub repetitions: usize,
+    /// Requests the naive client keeps in flight.
+    pub naive_parallelism: usize,
+    /// The project `validate` and the pure diff are timed on (files only, no emulator).
+    pub offline: Workload,
+}
+
+/// The three railform runs measured on every workload.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Operation {
+    Plan,
+    NoopApply,
+    TenPercentApply,
+}
+
+impl Operation {
+    pub const ALL: [Operation; 3] = [Operation::Plan, Operation::NoopApply, Operation::TenPercentApply];
+
+    pub fn label(self) -> &'static str {
+        match self {
+            Operation::Plan => "plan",
+            Operation::NoopApply => "no-op apply",
+            Operation::TenPercentApply => "apply 10%",
+        }
+    }
+}
+
+/// One railform run: its requests (from the emulator) and its process figures.
+#[derive(Debug, Clone)]
+pub struct RunCost {
+    pub counts: Counts,
+    pub wall: Duration,
+    pub cpu: Duration,
+    pub peak_rss_kib: u64,
+}
+
+/// A railform operation on one workload, without latency and with.
+#[derive(Debug, Clone)]
+pub struct OperationResult {
+    pub operation: Operation,
+    pub without_latency: RunCost,
+    pub with_latency: RunCost,
+}
+
+impl OperationResult {
+    /// Sequential round trips: the wall time the latency added, in latencies.
+    pub fn round_trips(&self, latency: Duration) -> f64 {
+        round_trips(self.with_latency.wall, self.without_latency.wall, latency)
+    }
+}
+
+/// The naive client's runs on one workload.
+#[derive(Debug, Clone)]
+pub struct NaiveResult {
+    pub plan: Counts,
+    pub plan_wall_without_latency: Duration,
+    pub plan_wall_with_latency: Duration,
+    /// The 10% apply, measured without latency only (with it, it alone would take minutes).
+    pub apply: Counts,
+    pub apply_wall_without_latency: Duration,
+}
+
+#[derive(Debug, Clone)]
+pub struct WorkloadResult {
+    pub workload: Workload,
+    pub railform: Vec<OperationResult>,
+    pub naive: NaiveResult,
+}
+
+impl WorkloadResult {
+    pub fn operation(&self, operation: Operation) -> &OperationResult {
+        self.railform.iter().find(|result| result.operation == operation).expect("every operation is measured")
+    }
+}
+
+/// The offline figures: no network.
+#[derive(Debug, Clone)]
+pub struct OfflineResult {
+    pub workload: Workload,
+    /// `railform validate` as a process.
+    pub validate_process: RunCost,
+    /// `config::load` (read, merge, check: what validate does) on the harness's thread, median.
+    pub load: Duration,
+    /// The pure `plan::diff::diff` against an in-sync live state, median.
+    pub diff: Duration,
+}
+
+#[derive(Debug, Clone)]
+pub struct Results {
+    pub options: Options,
+    pub workloads: Vec<WorkloadResult>,
+    pub offline: OfflineResult,
+    pub total: Duration,
+}
+
+/// Sequential round trips from two wall times: the time `latency` added, in latencies.
+pub fn round_trips(with_latency: Duration, without_latency: Duration, latency: Duration) -> f64 {
+    (with_latency.as_secs_f64() - without_latency.as_secs_f64()) / latency.as_secs_f64()
+}
+
+/// Runs everything `options` asks for; `progress` receives a line per step.
+pub fn run(options: &Options, progress: &mut dyn FnMut(&str)) -> anyhow::Result<Results> {
+    let started = Instant::now();
+    let catalog = Catalog::load(&Path::new(env!("CARGO_MANIFEST_DIR")).join("graphql"), &naive::DOCUMENTS)?;
+    let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
+    let mut workloads = Vec::new();
+    for workload in &options.workloads {
+        progress(&format!("workload {}", workload.label()));
+        workloads.push(
+            measure_workload(options, &catalog, &runtime, *workload, progress)
+                .with_context(|| format!("workload {}", workload.label()))?,
+        );
+    }
+    progress(&format!("offline {}", options.offline.label()));
+    let offline = measure_offline(options)?;
+    Ok(Results { options: options.clone(), workloads, offline, total: started.elapsed() })
+}
+
+/// A workload on one emulator: its files and the ids it was seeded with.
+struct Seeded {
+    emulator: Emulator,
+    project: emulator::SeededProject,
+    railform: Railform,
+}
+
+fn measure_workload(
+    options: &Options,
+    catalog: &Catalog,
+    runtime: &tokio::runtime::Runtime,
+    workload: Workload,
+    progress: &mut dyn FnMut(&str),
+) -> anyhow::Result<WorkloadResult> {
+    let files = tempfile::tempdir()?;
+    let seeded_files = files.path().join("seeded");
+    let changed_files = files.path().join("changed");
+    workload.write_files(&seeded_files, Revision::Seeded)?;
+    workload.write_files(&changed_files, Revision::TenPercentChanged)?;
+
+    let mut by_latency = Vec::new();
+    for latency in [Duration::ZERO, options.latency] {
+        let emulator = Emulator::start(latency)?;
+        let project = runtime.block_on(emulator.seed(&workload))?;
+        let railform = Railform { binary: options.railform.clone(), endpoint: emulator.url() };
+        by_latency.push(Seeded { emulator, project, railform });
+    }
+    let mut railform_results = Vec::new();
+    for operation in Operation::ALL {
+        progress(&format!("  railform {}", operation.label()));
+        let mut costs = Vec::new();
+        for seeded in &by_latency {
+            let (folder, args, repetitions): (&Path, &[&str], usize) = match operation {
+                Operation::Plan => (&seeded_files, &["plan", "--detailed-exitcode"], options.repetitions),
+                Operation::NoopApply => (&seeded_files, &["apply", "--yes"], options.repetitions),
+                Operation::TenPercentApply => (&changed_files, &["apply", "--yes"], 1),
+            };
+            let mut runs = Vec::new();
+            for _ in 0..repetitions {
+                runs.push(measure_railform(catalog, runtime, seeded, folder, args)?);
+            }
+            costs.push(median_run(runs));
+        }
+        let with_latency = costs.pop().expect("two latencies");
+        let without_latency = costs.pop().expect("two latencies");
+        railform_results.push(OperationResult { operation, without_latency, with_latency });
+    }
+
+    progress("  naive client");
+    // Both emulators now hold the changed revision: a naive plan of it finds nothing to change,
+    // and a naive apply of the seeded revision writes the same 10% back.
+    let mut plan_walls = Vec::new();
+    let mut plan_counts = Counts::default();
+    for seeded in &by_latency {
+        let naive = naive_client(options, &workload, seeded);
+        let (differing, counts, wall) =
+            measure_naive(catalog, runtime, seeded, naive.plan(Revision::TenPercentChanged))?;
+        ensure!(differing == 0, "the naive plan found {differing} variables differing after railform's apply");
+        plan_counts = counts;
+        plan_walls.push(wall);
+    }
+    let unlatent = &by_latency[0];
+    let naive = naive_client(options, &workload, unlatent);
+    let (written, apply_counts, apply_wall) = measure_naive(catalog, runtime, unlatent, naive.apply(Revision::Seeded))?;
+    ensure!(
+        written == workload.changed_variables(),
+        "the naive apply wrote {written} variables, expected {}",
+        workload.changed_variables()
+    );
+    let naive = NaiveResult {
+        plan: plan_counts,
+        plan_wall_without_latency: plan_walls[0],
+        plan_wall_with_latency: plan_walls[1],
+        apply: apply_counts,
+        apply_wall_without_latency: apply_wall,
+    };
+    Ok(WorkloadResult { workload, railform: railform_results, naive })
+}
+
+fn naive_client<'a>(options: &Options, workload: &Workload, seeded: &'a Seeded) -> Naive<'a> {
+    Naive {
+        emulator: &seeded.emulator,
+        workload: *workload,
+        seeded: &seeded.project,
+        parallelism: options.naive_parallelism,
+    }
+}
+
+/// Runs railform once with fresh statistics and checks what it printed.
+fn measure_railform(
+    catalog: &Catalog,
+    runtime: &tokio::runtime::Runtime,
+    seeded: &Seeded,
+    folder: &Path,
+    args: &[&str],
+) -> anyhow::Result<RunCost> {
+    runtime.block_on(seeded.emulator.reset_stats())?;
+    let mut all_args = args.to_vec();
+    let folder_argument = folder.display().to_string();
+    all_args.push(&folder_argument);
+    let measured: Measured = seeded.railform.run(folder, &all_args)?;
+    let counts = catalog.count(&runtime.block_on(seeded.emulator.stats())?)?;
+    if args[0] == "plan" {
+        ensure!(
+            measured.stdout.contains("No changes."),
+            "the plan of in-sync files is not empty:\n{}",
+            measured.stdout
+        );
+    }
+    Ok(RunCost { counts, wall: measured.wall, cpu: measured.cpu, peak_rss_kib: measured.peak_rss_kib })
+}
+
+/// Runs a naive client future with fresh statistics: its result, requests and wall time.
+fn measure_naive<T>(
+    catalog: &Catalog,
+    runtime: &tokio::runtime::Runtime,
+    seeded: &Seeded,
+    work: impl std::future::Future<Output = anyhow::Result<T>>,
+) -> anyhow::Result<(T, Counts, Duration)> {
+    runtime.block_on(seeded.emulator.reset_stats())?;
+    let started = Instant::now();
+    let result = runtime.block_on(work)?;
+    let wall = started.elapsed();
+    let counts = catalog.count(&runtime.block_on(seeded.emulator.stats())?)?;
+    Ok((result, counts, wall))
+}
+
+/// The run with the median wall time (its own CPU and requests); the peak memory of all.
+fn median_run(mut runs: Vec<RunCost>) -> RunCost {
+    let peak_rss_kib = runs.iter().map(|run| run.peak_rss_kib).max().unwrap_or(0);
+    runs.sort_by_key(|run| run.wall);
+    let mut median = runs.swap_remove(runs.len() / 2);
+    median.peak_rss_kib = peak_rss_kib;
+    median
+}
+
+fn median(mut durations: Vec<Duration>) -> Duration {
+    durations.sort();
+    durations[durations.len() / 2]
+}
+
+/// `validate` as a process, and `config::load` and the pure diff in-process on one thread.
+fn measure_offline(options: &Options) -> anyhow::Result<OfflineResult> {
+    let workload = options.offline;
+    let files = tempfile::tempdir()?;
+    let folder = files.path().join("environments");
+    workload.write_files(&folder, Revision::Seeded)?;
+    let railform = Railform { binary: options.railform.clone(), endpoint: "http://127.0.0.1:9/graphql/v2".into() };
+    let folder_argument = folder.display().to_string();
+    let mut validate_runs = Vec::new();
+    let mut loads = Vec::new();
+    let mut diffs = Vec::new();
+    let live = [Some(workload.live_project(Revision::Seeded))];
+    for _ in 0..options.repetitions.max(3) {
+        let measured = railform.run(files.path(), &["validate", &folder_argument])?;
+        validate_runs.push(RunCost {
+            counts: Counts::default(),
+            wall: measured.wall,
+            cpu: measured.cpu,
+            peak_rss_kib: measured.peak_rss_kib,
+        });
+        let started = Instant::now();
+        let model = railform::config::load(std::slice::from_ref(&folder))
+            .map_err(|diagnostics| anyhow::anyhow!("the generated files do not validate: {diagnostics:?}"))?;
+        loads.push(started.elapsed());
+        let secrets = railform::config::secrets::Secrets::resolve(&model, |_| None)
+            .map_err(|diagnostics| anyhow::anyhow!("{diagnostics:?}"))?;
+        let started = Instant::now();
+        let plan = railform::plan::diff::diff(&model, &live, &secrets, &railform::plan::diff::DiffOptions::default());
+        diffs.push(started.elapsed());
+        ensure!(plan.is_empty(), "the diff against the matching live state is not empty");
+    }
+    Ok(OfflineResult {
+        workload,
+        validate_process: median_run(validate_runs),
+        load: median(loads),
+        diff: median(diffs),
+    })
+}

@@ -1,0 +1,11 @@
+#!/usr/bin/env bash
+# railform's benchmark (docs/BENCHMARKS.md): builds the release railform binary and the harness
+# (examples/bench), then runs it. With no flag it measures every workload and writes the results
+# into docs/BENCHMARKS.md; flags go to the harness (`--quick`, `--latency-ms N`, `--help`).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+cargo build --release --bin railform --example bench
+if [ "$#" -eq 0 ]; then
+  set -- --out docs/BENCHMARKS.md
+fi
+exec target/release/examples/bench "$@"
