@@ -60,6 +60,14 @@ impl Workload {
         self.environments * (0..self.services).filter(|&s| self.is_changed_service(s)).count()
     }
 
+    /// Instances the "apply 10%" run leaves alone but must redeploy: each reads `VAR_01` of the
+    /// service before it, so a change there changes what it renders (Railway resolves references
+    /// when it deploys).
+    pub fn dependent_instances(&self) -> usize {
+        let depends_on_changed = |s: usize| s > 0 && self.is_changed_service(s - 1) && !self.is_changed_service(s);
+        self.environments * (0..self.services).filter(|&s| depends_on_changed(s)).count()
+    }
+
     /// Variables the "apply 10%" run changes.
     pub fn changed_variables(&self) -> usize {
         self.changed_instances() * self.variables
