@@ -143,8 +143,12 @@ fn check_cycles(environment: &Environment, diagnostics: &mut Vec<Diagnostic>) {
     let mut edges: BTreeMap<(Owner<'_>, &str), Vec<(Owner<'_>, &str)>> = BTreeMap::new();
     let mut locations: BTreeMap<(Owner<'_>, &str), &Location> = BTreeMap::new();
     for (owner, name, variable) in &declared {
-        locations.insert((owner.clone(), name), &variable.at);
+        // Only variables that refer to something can be on a cycle.
         let targets = variable.value.literal().map(refs::parse_lenient).unwrap_or_default();
+        if targets.is_empty() {
+            continue;
+        }
+        locations.insert((owner.clone(), name), &variable.at);
         let node_edges = edges.entry((owner.clone(), name)).or_default();
         for reference in targets {
             // Only edges to declared variables: built-ins and unknown names end a chain.

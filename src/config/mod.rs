@@ -30,11 +30,8 @@ pub fn load(paths: &[PathBuf]) -> Result<Model, Diagnostics> {
     let files = loader.discover(paths);
     let mut environments = Vec::new();
     for path in files {
-        let Some((file, table)) = loader.parse(&path) else { continue };
         // Only a file that itself sets `environment` is an environment file; others are bases.
-        if !table.contains_key("environment") {
-            continue;
-        }
+        let Some((file, table)) = loader.environment_file(&path) else { continue };
         let Some(merged) = loader.resolve_extends(&path, table) else { continue };
         let mut reader = read::Reader { diagnostics: &mut loader.diagnostics };
         if let Some(environment) = reader.environment(&path, Location::new(&file, 0..0), merged) {
@@ -85,7 +82,25 @@ impl Loader {
         files
     }
 
-    /// Reads and parses a file once; later calls return the cached tree.
+    /// Reads and parses a file found under the given paths. An environment file is returned;
+    /// a base (or a file that does not parse) is kept for `extends` instead, so it is parsed
+    /// and reported once.
+    fn environment_file(&mut self, path: &Path) -> Option<(Arc<SourceFile>, Table)> {
+        let key = std::fs::canonicalize(path).unwrap_or_else(|_| path.to_path_buf());
+        let parsed = match self.parsed.get(&key) {
+            Some(cached) => cached.clone(),
+            None => self.read_and_parse(path),
+        };
+        match parsed {
+            Some((file, table)) if table.contains_key("environment") => Some((file, table)),
+            other => {
+                self.parsed.insert(key, other);
+                None
+            }
+        }
+    }
+
+    /// Reads and parses a base file once; later calls return the cached tree.
     fn parse(&mut self, path: &Path) -> Option<(Arc<SourceFile>, Table)> {
         let key = std::fs::canonicalize(path).unwrap_or_else(|_| path.to_path_buf());
         if let Some(cached) = self.parsed.get(&key) {

@@ -39,7 +39,7 @@ pub struct Reader<'d> {
 impl Reader<'_> {
     /// Reads a merged environment table. `file` is the environment file (for messages and
     /// template lookup); `start` locates file-level problems such as a missing `project`.
-    pub fn environment(&mut self, file: &Path, start: Location, table: Table) -> Option<Environment> {
+    pub fn environment(&mut self, file: &Path, start: Location, mut table: Table) -> Option<Environment> {
         self.reject_unknown_keys(&table, TOP_LEVEL_KEYS, "at the top of an environment file");
         let project_name = table.get("project").and_then(|entry| {
             let name = self.string(entry, "project")?;
@@ -56,18 +56,23 @@ impl Reader<'_> {
         }
         let environment_entry = table.get("environment")?;
         let (name, renamed_from) = self.environment_name(environment_entry)?;
+        let environment_at = environment_entry.key_at.clone();
         let shared = match table.get("shared") {
             Some(entry) => self.variables(entry, "shared"),
             None => BTreeMap::new(),
         };
         let mut services = BTreeMap::new();
-        if let Some(entry) = table.get("services") {
-            if let Some(service_tables) = self.table(entry, "services") {
-                for (service_name, service_entry) in service_tables {
-                    if let Some(service) = self.service(file, &name, service_name, service_entry) {
-                        services.insert(service_name.clone(), service);
+        if let Some(entry) = table.remove("services") {
+            match entry.node.value {
+                // Owned, so that large files are never copied.
+                Value::Table(service_tables) => {
+                    for (service_name, service_entry) in service_tables {
+                        if let Some(service) = self.service(file, &name, &service_name, service_entry) {
+                            services.insert(service_name, service);
+                        }
                     }
                 }
+                other => self.wrong_type_at(&entry.node.at, "services", "a table", &other),
             }
         }
         Some(Environment {
@@ -77,7 +82,7 @@ impl Reader<'_> {
             file: file.display().to_string(),
             shared,
             services,
-            at: environment_entry.key_at.clone(),
+            at: environment_at,
         })
     }
 
@@ -107,8 +112,14 @@ impl Reader<'_> {
         }
     }
 
-    fn service(&mut self, file: &Path, environment: &str, name: &str, entry: &Entry) -> Option<Service> {
-        let own = self.table(entry, &format!("services.{name}"))?.clone();
+    fn service(&mut self, file: &Path, environment: &str, name: &str, entry: Entry) -> Option<Service> {
+        let mut own = match entry.node.value {
+            Value::Table(table) => table,
+            other => {
+                self.wrong_type_at(&entry.node.at, &format!("services.{name}"), "a table", &other);
+                return None;
+            }
+        };
         if name == "shared" {
             self.push(
                 Diagnostic::error("a service cannot be named `shared`")
@@ -128,8 +139,9 @@ impl Reader<'_> {
             return None;
         }
         let template = own.get("template").and_then(|e| self.string(e, "template"));
-        let merged = match (&template, own.get("template")) {
-            (Some(template_name), Some(template_entry)) => {
+        let template_at = own.get("template").map(|e| e.node.at.clone());
+        let merged = match (&template, template_at) {
+            (Some(template_name), Some(template_at)) => {
                 let params = own.get("params").map(|e| self.params(e)).unwrap_or(serde_json::json!({}));
                 let input =
                     TemplateInput { name: template_name, service: name, environment, params, requested_by: file };
@@ -137,15 +149,14 @@ impl Reader<'_> {
                     Ok(mut base) => {
                         // The template's own keys are checked like the user's.
                         self.reject_unknown_keys(&base, SERVICE_KEYS, &format!("in template `{template_name}`"));
-                        let mut own = own.clone();
                         own.remove("template");
                         own.remove("params");
                         tree::merge(&mut base, own);
                         base
                     }
                     Err(error) => {
-                        self.template_error(template_entry, error);
-                        own.clone()
+                        self.template_error(&template_at, error);
+                        own
                     }
                 }
             }
@@ -158,7 +169,7 @@ impl Reader<'_> {
                             .hint("add `template = \"postgres\"` or remove `params`"),
                     );
                 }
-                own.clone()
+                own
             }
         };
         let id = merged.get("id").and_then(|e| self.string(e, "id"));
@@ -420,8 +431,8 @@ impl Reader<'_> {
         to_json(&entry.node)
     }
 
-    fn template_error(&mut self, entry: &Entry, error: TemplateError) {
-        let diagnostic = Diagnostic::error(error.to_string()).at(entry.node.at.clone());
+    fn template_error(&mut self, at: &Location, error: TemplateError) {
+        let diagnostic = Diagnostic::error(error.to_string()).at(at.clone());
         let diagnostic = match &error {
             TemplateError::Unknown { name, available } => {
                 let hint = match did_you_mean(name, available.iter().map(String::as_str)) {
@@ -537,9 +548,13 @@ impl Reader<'_> {
     }
 
     fn wrong_type(&mut self, entry: &Entry, what: &str, expected: &str, found: &Value) {
+        self.wrong_type_at(&entry.node.at, what, expected, found);
+    }
+
+    fn wrong_type_at(&mut self, at: &Location, what: &str, expected: &str, found: &Value) {
         self.push(
             Diagnostic::error(format!("`{what}` must be {expected}, not {}", found.kind()))
-                .at(entry.node.at.clone())
+                .at(at.clone())
                 .label(format!("expected {expected}"))
                 .hint(format!("change `{what}` to {expected}")),
         );
