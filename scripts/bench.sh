@@ -5,7 +5,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 cargo build --release --bin railform --example bench
+target="${CARGO_TARGET_DIR:-target}"
 if [ "$#" -eq 0 ]; then
   set -- --out docs/BENCHMARKS.md
 fi
-exec target/release/examples/bench "$@"
+exec "$target/release/examples/bench" --railform "$target/release/railform" "$@"

@@ -8,6 +8,9 @@ use crate::plan::{Action, Change, Id, Kind, Operation};
 use crate::refs::{self, Target};
 use crate::state::LiveValue;
 
+/// A variable of one environment: its service (`None` for a shared variable) and its name.
+type VariableKey = (Option<String>, String);
+
 impl<'m, 'l> ProjectDiff<'m, 'l> {
     pub(super) fn plan_deploys(&mut self) {
         for ((environment, service), (service_id, environment_id)) in std::mem::take(&mut self.to_deploy) {
@@ -34,15 +37,44 @@ impl<'m, 'l> ProjectDiff<'m, 'l> {
         service_ids: &BTreeMap<&'m str, Id>,
         renames: &[Rename],
     ) {
-        // (service or None for shared, variable) → its text once the plan is applied: the
-        // files' value where declared, else the live one.
-        let mut values: BTreeMap<(Option<String>, String), String> = BTreeMap::new();
+        let mut changed: BTreeSet<VariableKey> = self
+            .changes
+            .iter()
+            .filter(|c| c.environment.as_deref() == Some(environment.name.as_str()))
+            .filter(|c| matches!(c.kind, Kind::Variable | Kind::SharedVariable | Kind::Reference))
+            .filter_map(|c| Some((c.service.clone(), c.name.clone()?)))
+            .collect();
+        if changed.is_empty() {
+            return;
+        }
+        // Every variable that refers to something → what it reads, once the plan is applied: the
+        // files' value where declared, else the live one (services by their new names).
+        let new_name = |service: &str| -> String {
+            renames.iter().find(|r| r.old == service).map_or(service, |r| r.new.as_str()).to_string()
+        };
+        let mut readers: BTreeMap<VariableKey, Vec<VariableKey>> = BTreeMap::new();
+        let mut record = |owner: Option<String>, name: &str, text: &str| {
+            let reads: Vec<VariableKey> = refs::parse_lenient(text)
+                .into_iter()
+                .map(|reference| match reference.target {
+                    Target::Service { service, var } => (Some(new_name(&service)), var),
+                    Target::Shared { var } => (None, var),
+                    Target::Local { var } => (owner.clone(), var),
+                })
+                .collect();
+            let key = (owner, name.to_string());
+            if reads.is_empty() {
+                readers.remove(&key);
+            } else {
+                readers.insert(key, reads);
+            }
+        };
         let mut ids: BTreeMap<String, Id> =
             service_ids.iter().map(|(name, id)| (name.to_string(), id.clone())).collect();
         if let Some(live) = environment.live {
             for (name, value) in &live.shared {
                 if let LiveValue::Value(text) = value {
-                    values.insert((None, name.clone()), text.clone());
+                    record(None, name, text);
                 }
             }
             for (service_id, instance) in &live.instances {
@@ -50,49 +82,25 @@ impl<'m, 'l> ProjectDiff<'m, 'l> {
                 ids.entry(service.clone()).or_insert_with(|| Id::Live(service_id.clone()));
                 for (name, value) in &instance.variables {
                     if let LiveValue::Value(text) = value {
-                        values.insert((Some(service.clone()), name.clone()), text.clone());
+                        record(Some(service.clone()), name, text);
                     }
                 }
             }
         }
         if let Some(desired) = environment.desired {
-            let declared = desired.shared.iter().map(|(name, v)| (None, name, v)).chain(
-                desired
-                    .services
-                    .values()
-                    .filter(|s| !s.delete)
-                    .flat_map(|s| s.variables.iter().map(move |(name, v)| (Some(s.name.clone()), name, v))),
-            );
-            for (owner, name, variable) in declared {
-                if let Some(text) = variable.value.literal() {
-                    values.insert((owner, name.clone()), text.to_string());
+            for (name, variable) in &desired.shared {
+                record(None, name, variable.value.literal().unwrap_or_default());
+            }
+            for service in desired.services.values().filter(|s| !s.delete) {
+                for (name, variable) in &service.variables {
+                    record(Some(service.name.clone()), name, variable.value.literal().unwrap_or_default());
                 }
             }
         }
-        let mut changed: BTreeSet<(Option<String>, String)> = self
-            .changes
-            .iter()
-            .filter(|c| c.environment.as_deref() == Some(environment.name.as_str()))
-            .filter(|c| matches!(c.kind, Kind::Variable | Kind::SharedVariable | Kind::Reference))
-            .filter_map(|c| Some((c.service.clone(), c.name.clone()?)))
-            .collect();
-        let new_name = |service: &str| -> String {
-            renames.iter().find(|r| r.old == service).map_or(service, |r| r.new.as_str()).to_string()
-        };
         loop {
-            let reads_changed = |(owner, text): (&Option<String>, &String)| {
-                refs::parse_lenient(text).iter().any(|reference| {
-                    let target = match &reference.target {
-                        Target::Service { service, var } => (Some(new_name(service)), var.clone()),
-                        Target::Shared { var } => (None, var.clone()),
-                        Target::Local { var } => (owner.clone(), var.clone()),
-                    };
-                    changed.contains(&target)
-                })
-            };
-            let newly: Vec<(Option<String>, String)> = values
+            let newly: Vec<VariableKey> = readers
                 .iter()
-                .filter(|(key, text)| !changed.contains(*key) && reads_changed((&key.0, text)))
+                .filter(|(key, reads)| !changed.contains(*key) && reads.iter().any(|read| changed.contains(read)))
                 .map(|(key, _)| key.clone())
                 .collect();
             if newly.is_empty() {
