@@ -39,6 +39,12 @@ pub enum StateError {
     AmbiguousName { name: String, ids: Vec<String> },
 
     #[error(
+        "Railway returned only the first page of {what}; railform does not plan on a partial view \
+         (it could create duplicates): pin the project with `project_id = \"…\"`"
+    )]
+    Truncated { what: String },
+
+    #[error(
         "the project token in RAILWAY_TOKEN belongs to project {token_project:?}, not {wanted}; \
          use that project's token, or an account token in RAILWAY_API_TOKEN"
     )]
@@ -92,10 +98,16 @@ struct ProjectOutline {
 }
 
 /// Builds a [`ProjectOutline`] from any of the generated project types, which share their
-/// field names but are distinct types (one per operation).
+/// field names but are distinct types (one per operation). A list Railway cut to its first page
+/// is an error: planning on a partial view could create duplicates.
 macro_rules! outline {
     ($project:expr) => {{
         let project = $project;
+        if project.environments.page_info.has_next_page || project.services.page_info.has_next_page {
+            return Err(StateError::Truncated {
+                what: format!("the environments and services of project {}", project.name),
+            });
+        }
         ProjectOutline {
             id: project.id,
             name: project.name,
@@ -157,13 +169,20 @@ async fn project_of_project_token(
 /// token is refused by `me`; its workspaces are then listed and searched.
 async fn project_by_name(client: &Client, name: &str) -> Result<Option<ProjectOutline>, StateError> {
     let candidates = match client.send::<ops::MyProjects>(ops::my_projects::Variables {}).await {
-        Ok(data) => data
-            .me
-            .workspaces
-            .into_iter()
-            .flat_map(|workspace| workspace.projects.edges)
-            .map(|edge| outline!(edge.node))
-            .collect(),
+        Ok(data) => {
+            let mut projects = Vec::new();
+            for workspace in data.me.workspaces {
+                if workspace.projects.page_info.has_next_page {
+                    return Err(StateError::Truncated {
+                        what: format!("the projects of workspace {}", workspace.name),
+                    });
+                }
+                for edge in workspace.projects.edges {
+                    projects.push(outline!(edge.node));
+                }
+            }
+            projects
+        }
         Err(error) if error.is_not_authorized() && matches!(client.token(), Some(Token::Api(_))) => {
             projects_of_workspace_token(client).await?
         }
@@ -187,9 +206,16 @@ async fn projects_of_workspace_token(client: &Client) -> Result<Vec<ProjectOutli
         client.send::<ops::WorkspaceProjects>(ops::workspace_projects::Variables { workspace_id: workspace.id })
     }))
     .await?;
-    Ok(listings
-        .into_iter()
-        .flat_map(|listing| listing.workspace.projects.edges)
-        .map(|edge| outline!(edge.node))
-        .collect())
+    let mut projects = Vec::new();
+    for listing in listings {
+        if listing.workspace.projects.page_info.has_next_page {
+            return Err(StateError::Truncated {
+                what: format!("the projects of workspace {}", listing.workspace.name),
+            });
+        }
+        for edge in listing.workspace.projects.edges {
+            projects.push(outline!(edge.node));
+        }
+    }
+    Ok(projects)
 }

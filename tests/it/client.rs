@@ -212,7 +212,7 @@ fn environments_and_services(environments: &[(&str, &str)], services: &[(&str, &
     let edges = |pairs: &[(&str, &str)]| -> Vec<Value> {
         pairs.iter().map(|(id, name)| json!({"node": {"id": id, "name": name}})).collect()
     };
-    json!({"environments": {"edges": edges(environments)}, "services": {"edges": edges(services)}})
+    json!({"environments": {"edges": edges(environments), "pageInfo": {"hasNextPage": false}}, "services": {"edges": edges(services), "pageInfo": {"hasNextPage": false}}})
 }
 
 fn project_json(id: &str, name: &str, environments: &[(&str, &str)], services: &[(&str, &str)]) -> Value {
@@ -447,8 +447,8 @@ fn platform_project(_: usize, request: &Received) -> Reply {
             let other = project_json("p2", "other", &[], &[]);
             let platform = project_json("p1", "platform", &environments, &services);
             Reply::Json(json!({"data": {"me": {"workspaces": [
-                {"id": "w1", "name": "acme", "projects": {"edges": [{"node": other}]}},
-                {"id": "w2", "name": "acme-2", "projects": {"edges": [{"node": platform}]}},
+                {"id": "w1", "name": "acme", "projects": {"edges": [{"node": other}], "pageInfo": {"hasNextPage": false}}},
+                {"id": "w2", "name": "acme-2", "projects": {"edges": [{"node": platform}], "pageInfo": {"hasNextPage": false}}},
             ]}}}))
         }
         "EnvironmentState" => {
@@ -516,6 +516,21 @@ async fn a_read_by_name_with_an_account_token_finds_the_project_in_one_request()
 
     let missing = state::read(&client, &ProjectSelector::Name("nope".into())).await.unwrap();
     assert!(missing.is_none());
+}
+
+#[tokio::test]
+async fn a_list_cut_to_its_first_page_is_an_error_not_a_missing_project() {
+    let server = ScriptedServer::start(|_, _| {
+        let other = project_json("p2", "other", &[], &[]);
+        Reply::Json(json!({"data": {"me": {"workspaces": [
+            {"id": "w1", "name": "acme", "projects": {"edges": [{"node": other}], "pageInfo": {"hasNextPage": true}}},
+        ]}}}))
+    })
+    .await;
+    let client = client_for(&server, api_token());
+    let error = state::read(&client, &ProjectSelector::Name("platform".into())).await.unwrap_err();
+    assert!(matches!(error, StateError::Truncated { .. }), "{error}");
+    assert!(error.to_string().contains("project_id"), "{error}");
 }
 
 #[tokio::test]
@@ -630,7 +645,7 @@ async fn a_workspace_token_finds_a_project_through_its_workspaces() {
             assert_eq!(request.body["variables"]["workspaceId"], "w1");
             let project = project_json("p1", "platform", &[("e1", "production")], &[]);
             Reply::Json(json!({"data": {"workspace": {"id": "w1", "name": "acme",
-                "projects": {"edges": [{"node": project}]}}}}))
+                "projects": {"edges": [{"node": project}], "pageInfo": {"hasNextPage": false}}}}}))
         }
         _ => platform_project(index, request),
     })
