@@ -53,7 +53,7 @@ pub fn run(printer: &Printer, global: &GlobalArgs, args: &PlanArgs) -> anyhow::R
     }
     let shown = match args.format {
         PlanFormat::Text => render::plan::text(&plan, args.show_values, printer.color),
-        PlanFormat::Json => render::plan::json(&plan, args.show_values),
+        PlanFormat::Json => render::plan::json(&plan, args.show_values)?,
         PlanFormat::Markdown => {
             let first_file = prepared.model.environments.first().map(|e| PathBuf::from(&e.file)).unwrap_or_default();
             let folders = config::templates::local_folders(&first_file);

@@ -135,9 +135,8 @@ impl ChangeView {
 }
 
 /// `--format json`.
-pub fn json(plan: &Plan, show_values: bool) -> String {
-    let view = PlanView::new(plan, show_values);
-    serde_json::to_string_pretty(&view).unwrap_or_else(|error| format!("{{\"error\": \"{error}\"}}"))
+pub fn json(plan: &Plan, show_values: bool) -> anyhow::Result<String> {
+    Ok(serde_json::to_string_pretty(&PlanView::new(plan, show_values))?)
 }
 
 /// `--format markdown`: the first `plan.md.hbs` found in `template_folders` (a project's own
