@@ -15,6 +15,7 @@ pub mod verify;
 use std::collections::BTreeMap;
 
 use anyhow::{anyhow, Context};
+use futures::StreamExt;
 
 use crate::plan::{Action, Change, Id, Operation, Plan, WireValue};
 use crate::railway::operations::service_instance_update::{ServiceInstanceUpdateInput, ServiceSourceInput};
@@ -66,12 +67,14 @@ pub async fn execute(
     let changes: Vec<&Change> =
         plan.changes.iter().filter(|change| options.deploy || change.action != Action::Deploy).collect();
     let total = changes.len();
+    // Deploys come last and are independent of each other: they are sent a few at a time.
+    let first_deploy = changes.iter().position(|c| c.action == Action::Deploy).unwrap_or(total);
     let mut index = 0;
-    while index < total {
+    while index < first_deploy {
         // Variable writes of one instance (or one environment's shared variables) go together.
-        let batch_end = (index + 1..total)
+        let batch_end = (index + 1..first_deploy)
             .find(|&next| !same_variable_target(&changes[index].operation, &changes[next].operation))
-            .unwrap_or(total);
+            .unwrap_or(first_deploy);
         progress.step(index, total, changes[index]);
         let batch = &changes[index..batch_end];
         if let Err(error) = executor.run(batch).await {
@@ -81,9 +84,15 @@ pub async fn execute(
         executor.applied.done.extend(batch.iter().map(|change| change.address.clone()));
         index = batch_end;
     }
+    if let Err(error) = executor.deploy(&changes[first_deploy..], first_deploy, total, progress).await {
+        return Err(Interrupted { applied: executor.applied, error });
+    }
     progress.finished(total);
     Ok(executor.applied)
 }
+
+/// How many deploys are in flight at once: a few, to stay within Railway's per-second limits.
+const DEPLOYS_IN_FLIGHT: usize = 4;
 
 /// True when both write variables of the same service (or shared variables) of the same
 /// environment in the same way (both upserts, or both deletes), so they travel in one request.
@@ -119,6 +128,49 @@ impl Executor<'_> {
                 .cloned()
                 .ok_or_else(|| anyhow!("{key} should have been created earlier in this apply")),
         }
+    }
+
+    /// Sends the deploys (`index` of `total` is the first one's place), [`DEPLOYS_IN_FLIGHT`] at
+    /// a time. Every deploy is tried; the first failure is returned after the others finished.
+    async fn deploy(
+        &mut self,
+        deploys: &[&Change],
+        index: usize,
+        total: usize,
+        progress: &dyn Progress,
+    ) -> anyhow::Result<()> {
+        let mut targets = Vec::with_capacity(deploys.len());
+        for change in deploys {
+            let Operation::Deploy { service, environment } = &change.operation else {
+                anyhow::bail!("{} is not a deploy", change.address);
+            };
+            targets.push((*change, self.id(environment)?, self.id(service)?));
+        }
+        let client = self.client;
+        let mut sent = futures::stream::iter(targets)
+            .map(|(change, environment, service)| async move {
+                let result = client.deploy_service_instance(&environment, &service).await;
+                (change, result)
+            })
+            .buffer_unordered(DEPLOYS_IN_FLIGHT);
+        let mut first_error = None;
+        let mut done = index;
+        while let Some((change, result)) = sent.next().await {
+            progress.step(done, total, change);
+            done += 1;
+            match result {
+                Ok(_) => {
+                    self.applied.deploys += 1;
+                    self.applied.done.push(change.address.clone());
+                }
+                Err(error) => {
+                    if first_error.is_none() {
+                        first_error = Some(anyhow::Error::new(error).context(format!("deploying {}", change.address)));
+                    }
+                }
+            }
+        }
+        first_error.map_or(Ok(()), Err)
     }
 
     /// Runs one change, or one batch of variable writes to the same target.
@@ -333,12 +385,8 @@ impl Executor<'_> {
             }
             Operation::RenameService { service, name } => client.rename_service(&self.id(service)?, name).await?,
             Operation::DeleteService { service } => client.delete_service(&self.id(service)?).await?,
-            Operation::Deploy { service, environment } => {
-                client.deploy_service_instance(&self.id(environment)?, &self.id(service)?).await?;
-                self.applied.deploys += 1;
-            }
-            Operation::UpsertVariables { .. } | Operation::DeleteVariable { .. } => {
-                anyhow::bail!("variable writes go through the batched path")
+            Operation::UpsertVariables { .. } | Operation::DeleteVariable { .. } | Operation::Deploy { .. } => {
+                anyhow::bail!("variable writes and deploys go through their batched paths")
             }
         }
         Ok(())
