@@ -10,18 +10,18 @@
 //! ```
 //!
 //! - [`cli`]: clap types (their doc comments are `--help`) and one thin file per command.
-//! - [`plan`]: the Plan (changes with their operations) and the pure diff that computes it.
-//! - [`apply`]: carries out a plan in order, then verifies.
 //! - [`diag`]: diagnostics with file:line:column, a snippet and a hint; many per run.
 //! - [`config`]: reads environment files (extends, templates) into the validated [`config::model`].
 //! - [`refs`]: the `$<<Service.VAR>>` / `${{Service.VAR}}` reference language: parse, print, rewrite.
 //! - [`railway`]: the GraphQL client: one generic `send` for every operation in `graphql/`; auth, retries.
 //! - [`state`]: live state read through the client (1 + E requests) and normalised for the planner.
-//! - [`secret`]: the one type secret values travel in; it never prints.
 //! - [`session`]: one run's client (or in-process emulator) and the concurrent live-state reads.
-//! - [`import`]: a live environment written back as an environment file (templates, refs, no secrets).
+//! - [`plan`]: the Plan (changes with their operations) and the pure diff that computes it.
+//! - [`apply`]: carries out a plan in order, then verifies.
 //! - [`render`]: the only code that prints: results, diagnostics, errors.
+//! - [`import`]: a live environment written back as an environment file (templates, refs, no secrets).
 //! - [`emulator`]: a local stand-in for Railway's GraphQL API, used by `--emulator` and every test.
+//! - [`secret`]: the one type secret values travel in; it never prints.
 //!
 //! Start reading at [`cli::run`].
 
