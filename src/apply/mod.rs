@@ -69,20 +69,40 @@ pub async fn execute(
     let total = changes.len();
     // Deploys come last and are independent of each other: they are sent a few at a time.
     let first_deploy = changes.iter().position(|c| c.action == Action::Deploy).unwrap_or(total);
+    // Variable writes of one instance (or one environment's shared variables) go together.
+    let mut batches: Vec<&[&Change]> = Vec::new();
     let mut index = 0;
     while index < first_deploy {
-        // Variable writes of one instance (or one environment's shared variables) go together.
         let batch_end = (index + 1..first_deploy)
             .find(|&next| !same_variable_target(&changes[index].operation, &changes[next].operation))
             .unwrap_or(first_deploy);
-        progress.step(index, total, changes[index]);
-        let batch = &changes[index..batch_end];
-        if let Err(error) = executor.run(batch).await {
-            let address = &changes[index].address;
-            return Err(Interrupted { applied: executor.applied, error: error.context(format!("applying {address}")) });
-        }
-        executor.applied.done.extend(batch.iter().map(|change| change.address.clone()));
+        batches.push(&changes[index..batch_end]);
         index = batch_end;
+    }
+    let mut done = 0;
+    let mut next = 0;
+    while next < batches.len() {
+        // Upserts to different instances are independent (nothing deploys before the end):
+        // a run of them is sent a few at a time. Everything else goes one by one, in order.
+        let run_end = (next..batches.len()).find(|&i| !is_upsert(batches[i])).unwrap_or(batches.len());
+        let result = if run_end > next {
+            executor.upserts(&batches[next..run_end], &mut done, total, progress).await
+        } else {
+            progress.step(done, total, batches[next][0]);
+            let batch = batches[next];
+            done += batch.len();
+            match executor.run(batch).await {
+                Ok(()) => {
+                    executor.applied.done.extend(batch.iter().map(|change| change.address.clone()));
+                    Ok(())
+                }
+                Err(error) => Err(error.context(format!("applying {}", batch[0].address))),
+            }
+        };
+        if let Err(error) = result {
+            return Err(Interrupted { applied: executor.applied, error });
+        }
+        next = run_end.max(next + 1);
     }
     if let Err(error) = executor.deploy(&changes[first_deploy..], first_deploy, total, progress).await {
         return Err(Interrupted { applied: executor.applied, error });
@@ -91,8 +111,13 @@ pub async fn execute(
     Ok(executor.applied)
 }
 
-/// How many deploys are in flight at once: a few, to stay within Railway's per-second limits.
-const DEPLOYS_IN_FLIGHT: usize = 4;
+/// How many independent writes (variable upserts to different instances, deploys) are in flight
+/// at once: a few, to stay within Railway's per-second limits.
+const WRITES_IN_FLIGHT: usize = 4;
+
+fn is_upsert(batch: &[&Change]) -> bool {
+    batch.first().is_some_and(|change| matches!(change.operation, Operation::UpsertVariables { .. }))
+}
 
 /// True when both write variables of the same service (or shared variables) of the same
 /// environment in the same way (both upserts, or both deletes), so they travel in one request.
@@ -130,7 +155,7 @@ impl Executor<'_> {
         }
     }
 
-    /// Sends the deploys (`index` of `total` is the first one's place), [`DEPLOYS_IN_FLIGHT`] at
+    /// Sends the deploys (`index` of `total` is the first one's place), [`WRITES_IN_FLIGHT`] at
     /// a time. Every deploy is tried; the first failure is returned after the others finished.
     async fn deploy(
         &mut self,
@@ -152,7 +177,7 @@ impl Executor<'_> {
                 let result = client.deploy_service_instance(&environment, &service).await;
                 (change, result)
             })
-            .buffer_unordered(DEPLOYS_IN_FLIGHT);
+            .buffer_unordered(WRITES_IN_FLIGHT);
         let mut first_error = None;
         let mut done = index;
         while let Some((change, result)) = sent.next().await {
@@ -173,49 +198,83 @@ impl Executor<'_> {
         first_error.map_or(Ok(()), Err)
     }
 
-    /// Runs one change, or one batch of variable writes to the same target.
+    /// One `variableCollectionUpsert` with every variable of `batch` (one instance, or one
+    /// environment's shared variables), always with `skipDeploys`.
+    async fn upsert(&self, batch: &[&Change]) -> anyhow::Result<()> {
+        let Some(Change { operation: Operation::UpsertVariables { project, environment, service, .. }, .. }) =
+            batch.first().copied()
+        else {
+            anyhow::bail!("not a variable write");
+        };
+        let (project_id, environment_id) = (self.id(project)?, self.id(environment)?);
+        let service_id = service.as_ref().map(|s| self.id(s)).transpose()?;
+        let writes: Vec<(&Change, &String, &WireValue)> = batch
+            .iter()
+            .flat_map(|change| match &change.operation {
+                Operation::UpsertVariables { variables, .. } => {
+                    variables.iter().map(|(name, wire)| (*change, name, wire)).collect()
+                }
+                _ => Vec::new(),
+            })
+            .collect();
+        // Rewrites of values the files do not hold need the live values (one read).
+        let live = if writes.iter().any(|(_, _, wire)| matches!(wire, WireValue::Rewrite { .. })) {
+            self.client.variables(&project_id, &environment_id, service_id.as_deref(), true).await?
+        } else {
+            Default::default()
+        };
+        let mut variables = BTreeMap::new();
+        for (change, name, wire) in writes {
+            let current = live.get(name).and_then(Option::as_deref);
+            let value = self.values.resolve(name, wire, current).with_context(|| change.address.clone())?;
+            if let Some(value) = value {
+                variables.insert(name.clone(), value.expose().to_string());
+            }
+        }
+        if variables.is_empty() {
+            return Ok(());
+        }
+        let write =
+            VariableWrite { project_id, environment_id, service_id, variables, replace: false, skip_deploys: true };
+        self.client.upsert_variables(&write).await?;
+        Ok(())
+    }
+
+    /// Sends several upsert batches, each to its own instance, a few at a time. Every batch is
+    /// tried; the first failure is returned after the others finished.
+    async fn upserts(
+        &mut self,
+        batches: &[&[&Change]],
+        done: &mut usize,
+        total: usize,
+        progress: &dyn Progress,
+    ) -> anyhow::Result<()> {
+        let this = &*self;
+        let results: Vec<(&[&Change], anyhow::Result<()>)> = futures::stream::iter(batches.iter().copied())
+            .map(|batch| async move { (batch, this.upsert(batch).await) })
+            .buffer_unordered(WRITES_IN_FLIGHT)
+            .collect()
+            .await;
+        let mut first_error = None;
+        for (batch, result) in results {
+            progress.step(*done, total, batch[0]);
+            *done += batch.len();
+            match result {
+                Ok(()) => self.applied.done.extend(batch.iter().map(|change| change.address.clone())),
+                Err(error) => {
+                    if first_error.is_none() {
+                        first_error = Some(error.context(format!("applying {}", batch[0].address)));
+                    }
+                }
+            }
+        }
+        first_error.map_or(Ok(()), Err)
+    }
+
+    /// Runs one change, or one batch of variable deletes to the same target.
     async fn run(&mut self, batch: &[&Change]) -> anyhow::Result<()> {
         let Some(first) = batch.first() else { return Ok(()) };
         match &first.operation {
-            Operation::UpsertVariables { project, environment, service, .. } => {
-                let (project_id, environment_id) = (self.id(project)?, self.id(environment)?);
-                let service_id = service.as_ref().map(|s| self.id(s)).transpose()?;
-                let writes: Vec<(&Change, &String, &WireValue)> = batch
-                    .iter()
-                    .flat_map(|change| match &change.operation {
-                        Operation::UpsertVariables { variables, .. } => {
-                            variables.iter().map(|(name, wire)| (*change, name, wire)).collect()
-                        }
-                        _ => Vec::new(),
-                    })
-                    .collect();
-                // Rewrites of values the files do not hold need the live values (one read).
-                let live = if writes.iter().any(|(_, _, wire)| matches!(wire, WireValue::Rewrite { .. })) {
-                    self.client.variables(&project_id, &environment_id, service_id.as_deref(), true).await?
-                } else {
-                    Default::default()
-                };
-                let mut variables = BTreeMap::new();
-                for (change, name, wire) in writes {
-                    let current = live.get(name).and_then(Option::as_deref);
-                    let value = self.values.resolve(name, wire, current).with_context(|| change.address.clone())?;
-                    if let Some(value) = value {
-                        variables.insert(name.clone(), value.expose().to_string());
-                    }
-                }
-                if variables.is_empty() {
-                    return Ok(());
-                }
-                let write = VariableWrite {
-                    project_id,
-                    environment_id,
-                    service_id,
-                    variables,
-                    replace: false,
-                    skip_deploys: true,
-                };
-                self.client.upsert_variables(&write).await?;
-            }
             Operation::DeleteVariable { project, environment, service, .. } => {
                 let names: Vec<&str> = batch
                     .iter()
