@@ -20,7 +20,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
 
 use crate::railway::Client;
-use crate::refs::{self, Syntax};
+use crate::refs;
 use crate::state::{self, LiveInstance, LiveProject, LiveSource, LiveValue, ProjectSelector, StateError};
 use credentials::CredentialReason;
 use templates::{collapse, CollapseInput};
@@ -206,29 +206,11 @@ fn import_value(
     if let Some(reason) = credentials::credential_reason(name, text) {
         return ImportedValue::FromEnv { env_var: env_vars.claim(environment, scope, name), reason };
     }
-    let written = to_railform_syntax(text);
+    let written = refs::to_railform_syntax(text);
     if refs::parse(&written).is_err() {
         return ImportedValue::Preserve(PreserveReason::Unrepresentable);
     }
     ImportedValue::Literal(written)
-}
-
-/// Rewrites Railway's `${{…}}` references into `$<<…>>`, keeping what is inside the brackets
-/// and every other byte (the inverse of [`refs::to_railway_syntax`]).
-pub fn to_railform_syntax(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    let mut copied = 0;
-    for reference in refs::parse_railway(text) {
-        debug_assert_eq!(reference.syntax, Syntax::Railway);
-        let inner = &text[reference.range.start + 3..reference.range.end - 2];
-        out.push_str(&text[copied..reference.range.start]);
-        out.push_str("$<<");
-        out.push_str(inner);
-        out.push_str(">>");
-        copied = reference.range.end;
-    }
-    out.push_str(&text[copied..]);
-    out
 }
 
 /// Names for `from_env` variables: `<ENV>_<SERVICE>_<VAR>` in upper snake case, unique in a file.
@@ -333,11 +315,13 @@ mod tests {
     #[test]
     fn references_are_written_in_railforms_syntax_and_everything_else_is_kept() {
         assert_eq!(
-            to_railform_syntax("postgresql://${{PGUSER}}:${{ Postgres-OG9n.PW }}@${{shared.HOST}}/x ${{ unclosed"),
+            refs::to_railform_syntax(
+                "postgresql://${{PGUSER}}:${{ Postgres-OG9n.PW }}@${{shared.HOST}}/x ${{ unclosed"
+            ),
             "postgresql://$<<PGUSER>>:$<< Postgres-OG9n.PW >>@$<<shared.HOST>>/x ${{ unclosed"
         );
         let text = "a ${{B.C}} d";
-        assert_eq!(refs::to_railway_syntax(&to_railform_syntax(text)), text);
+        assert_eq!(refs::to_railway_syntax(&refs::to_railform_syntax(text)), text);
     }
 
     #[test]

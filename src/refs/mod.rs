@@ -175,17 +175,27 @@ pub fn rewrite_services<'a>(text: &str, renames: impl IntoIterator<Item = (&'a s
 
 /// Rewrites every `$<<…>>` into Railway's `${{…}}`, keeping what is inside the brackets.
 pub fn to_railway_syntax(text: &str) -> String {
+    convert_syntax(text, Syntax::Railway)
+}
+
+/// Rewrites every `${{…}}` into railform's `$<<…>>` (for files written through handlebars),
+/// the inverse of [`to_railway_syntax`].
+pub fn to_railform_syntax(text: &str) -> String {
+    convert_syntax(text, Syntax::Railform)
+}
+
+/// Writes every well-formed reference in `to`'s brackets, keeping what is inside them and every
+/// other byte.
+fn convert_syntax(text: &str, to: Syntax) -> String {
     let mut out = String::with_capacity(text.len());
     let mut copied = 0;
-    for reference in parse_lenient(text) {
-        if reference.syntax != Syntax::Railform {
-            continue;
-        }
-        let inner = &text[reference.range.start + 3..reference.range.end - 2];
+    for reference in parse_lenient(text).into_iter().filter(|r| r.syntax != to) {
+        let open = reference.syntax.open().len();
+        let inner = &text[reference.range.start + open..reference.range.end - reference.syntax.close().len()];
         out.push_str(&text[copied..reference.range.start]);
-        out.push_str("${{");
+        out.push_str(to.open());
         out.push_str(inner);
-        out.push_str("}}");
+        out.push_str(to.close());
         copied = reference.range.end;
     }
     out.push_str(&text[copied..]);
