@@ -8,15 +8,9 @@ use serde_json::{json, Value};
 
 use crate::harness::{Emulator, Workspace};
 use crate::seed::{
-    operators_project, rename_service, text, upsert_variables, variables, JWT_VALUE, OPERATORS_DEV_TOML,
+    example_files, operators_project, operators_workspace, rename_service, text, upsert_variables, variables,
+    JWT_VALUE, OPERATORS_DEV_TOML,
 };
-
-fn operators_workspace(emulator: &Emulator) -> Workspace {
-    let mut workspace = Workspace::new(emulator);
-    workspace.file("environments/dev.toml", OPERATORS_DEV_TOML);
-    workspace.env("TEST_JWT_SECRET", JWT_VALUE);
-    workspace
-}
 
 /// Deployments recorded after the first `skip` ones, with their unresolved references.
 fn deployments_since(emulator: &Emulator, skip: usize) -> Vec<Value> {
@@ -83,11 +77,8 @@ fn a_rename_keeps_the_service_and_leaves_no_broken_reference_when_railway_rewrit
 fn the_example_project_is_provisioned_from_nothing_in_one_apply() {
     let emulator = Emulator::start();
     let mut workspace = Workspace::new(&emulator);
-    let examples = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("environments");
-    for entry in std::fs::read_dir(examples).unwrap() {
-        let path = entry.unwrap().path();
-        let name = format!("environments/{}", path.file_name().unwrap().to_string_lossy());
-        workspace.file(&name, &std::fs::read_to_string(&path).unwrap());
+    for (name, text) in example_files() {
+        workspace.file(&format!("environments/{name}"), &text);
     }
     for secret in ["DEV_JWT_SECRET", "STAGING_JWT_SECRET", "PROD_JWT_SECRET"] {
         workspace.env(secret, &format!("{secret}-value"));
@@ -211,15 +202,16 @@ fn deleting_a_service_needs_allow_destroy_and_a_protected_one_is_never_deleted()
 fn a_new_environment_file_adds_the_environment_with_every_service_in_it() {
     let emulator = Emulator::start();
     let mut workspace = Workspace::new(&emulator);
-    let examples = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("environments");
+    let examples = example_files();
+    let example = |name: &str| examples.iter().find(|(file, _)| file == name).map(|(_, text)| text.clone()).unwrap();
     for name in ["base.toml", "dev.toml"] {
-        workspace.file(&format!("environments/{name}"), &std::fs::read_to_string(examples.join(name)).unwrap());
+        workspace.file(&format!("environments/{name}"), &example(name));
     }
     workspace.env("DEV_JWT_SECRET", "dev").env("STAGING_JWT_SECRET", "staging");
     workspace.run(&["apply", "--yes"]).expect(0);
     let deployments = emulator.deployments().len();
 
-    workspace.file("environments/staging.toml", &std::fs::read_to_string(examples.join("staging.toml")).unwrap());
+    workspace.file("environments/staging.toml", &example("staging.toml"));
     let run = workspace.run(&["apply", "--yes"]).expect(0);
     assert!(run.stdout.contains("+ environment staging"), "{}", run.stdout);
     assert!(run.stdout.contains("+ service staging/platform-db"), "{}", run.stdout);
@@ -275,11 +267,7 @@ fn a_saved_plan_is_refused_when_a_from_env_secret_changed_since() {
 fn a_service_declared_in_some_environments_is_created_only_there() {
     let emulator = Emulator::start();
     let mut workspace = Workspace::new(&emulator);
-    let examples = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("environments");
-    for entry in std::fs::read_dir(&examples).unwrap() {
-        let path = entry.unwrap().path();
-        let mut text = std::fs::read_to_string(&path).unwrap();
-        let name = path.file_name().unwrap().to_string_lossy().to_string();
+    for (name, mut text) in example_files() {
         if name == "dev.toml" || name == "staging.toml" {
             text.push_str("\n[services.cron]\nimage = \"ghcr.io/acme/cron:1\"\n");
         }

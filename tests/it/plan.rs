@@ -5,21 +5,14 @@ use serde_json::{json, Value};
 
 use crate::harness::{Emulator, Workspace};
 use crate::seed::{
-    create_environment, create_project, create_service, operators_project, upsert_variables, JWT_VALUE,
-    OPERATORS_DEV_TOML, SEEDED_PASSWORD,
+    create_environment, create_project, create_service, operators_project, operators_workspace, upsert_variables,
+    JWT_VALUE, SEEDED_PASSWORD,
 };
 
 /// A password inside a live value that no file declares, in an environment with no file.
 const UNDECLARED_SECRET: &str = "HUNTER2-undeclared-zq";
 
 const SECRETS: [&str; 4] = [SEEDED_PASSWORD, JWT_VALUE, "sensitive-literal-Q9zW", UNDECLARED_SECRET];
-
-fn operators_workspace(emulator: &Emulator) -> Workspace {
-    let mut workspace = Workspace::new(emulator);
-    workspace.file("environments/dev.toml", OPERATORS_DEV_TOML);
-    workspace.env("TEST_JWT_SECRET", JWT_VALUE);
-    workspace
-}
 
 fn assert_no_secret(what: &str, text: &str) {
     for secret in SECRETS {

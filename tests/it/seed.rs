@@ -5,7 +5,7 @@
 
 use serde_json::{json, Value};
 
-use crate::harness::Emulator;
+use crate::harness::{Emulator, Workspace};
 
 pub struct Project {
     pub id: String,
@@ -387,4 +387,27 @@ pub fn check_realistic_invariants(emulator: &Emulator, seeded: &OperatorsProject
             assert!(live.get("OLD_FLAG").is_none(), "{environment}/{service}: OLD_FLAG was not pruned");
         }
     }
+}
+
+/// A workspace holding the operators' `dev` file, with its `from_env` secret set.
+pub fn operators_workspace(emulator: &Emulator) -> Workspace {
+    let mut workspace = Workspace::new(emulator);
+    workspace.file("environments/dev.toml", OPERATORS_DEV_TOML);
+    workspace.env("TEST_JWT_SECRET", JWT_VALUE);
+    workspace
+}
+
+/// The repository's example environment files (`environments/`), by file name.
+pub fn example_files() -> Vec<(String, String)> {
+    let folder = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("environments");
+    let mut files: Vec<(String, String)> = std::fs::read_dir(folder)
+        .expect("environments/")
+        .map(|entry| {
+            let path = entry.expect("an example file").path();
+            let name = path.file_name().expect("a file name").to_string_lossy().into_owned();
+            (name, std::fs::read_to_string(&path).expect("an example file"))
+        })
+        .collect();
+    files.sort();
+    files
 }
