@@ -414,7 +414,7 @@ impl Executor<'_> {
                     )
                     .await?;
             }
-            Operation::UpdateSource { service, environment, image, repo, .. } => {
+            Operation::UpdateSource { service, environment, image, repo } => {
                 let input = ServiceInstanceUpdateInput {
                     source: Some(ServiceSourceInput { image: image.clone(), repo: repo.clone() }),
                     ..ServiceInstanceUpdateInput::default()

@@ -239,12 +239,13 @@ pub enum Operation {
         service: Id,
         environment: Id,
     },
+    /// Sets what an instance deploys: an image or a repository (Railway's instance update takes
+    /// no branch).
     UpdateSource {
         service: Id,
         environment: Id,
         image: Option<String>,
         repo: Option<String>,
-        branch: Option<String>,
     },
     CreateVolume {
         project: Id,

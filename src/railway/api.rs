@@ -144,21 +144,6 @@ impl Client {
         Ok(self.send::<ops::ServiceVariables>(variables).await?.variables)
     }
 
-    /// `variablesForServiceDeployment(…)`: the rendered variables a deployment would see.
-    pub async fn deployment_variables(
-        &self,
-        project_id: &str,
-        environment_id: &str,
-        service_id: &str,
-    ) -> Result<EnvironmentVariables, ApiError> {
-        let variables = ops::deployment_variables::Variables {
-            project_id: project_id.to_owned(),
-            environment_id: environment_id.to_owned(),
-            service_id: service_id.to_owned(),
-        };
-        Ok(self.send::<ops::DeploymentVariables>(variables).await?.variables_for_service_deployment)
-    }
-
     /// `projectCreate`. Never retried after an ambiguous failure (see [`ApiError::Ambiguous`]).
     pub async fn create_project(&self, name: &str, workspace_id: Option<&str>) -> Result<CreatedProject, ApiError> {
         let input = ops::project_create::ProjectCreateInput {
@@ -196,13 +181,6 @@ impl Client {
             input: ops::environment_rename::EnvironmentRenameInput { name: name.to_owned() },
         };
         self.send::<ops::EnvironmentRename>(variables).await.map(drop)
-    }
-
-    /// `environmentDelete`.
-    pub async fn delete_environment(&self, id: &str) -> Result<(), ApiError> {
-        let variables = ops::environment_delete::Variables { id: id.to_owned() };
-        let answer = self.send::<ops::EnvironmentDelete>(variables).await?.environment_delete;
-        require_true(ops::environment_delete::OPERATION_NAME, answer)
     }
 
     /// `serviceCreate`. Never retried after an ambiguous failure.
@@ -308,16 +286,6 @@ impl Client {
         };
         let answer = self.send::<ops::ServiceInstanceUpdate>(variables).await?.service_instance_update;
         require_true(ops::service_instance_update::OPERATION_NAME, answer)
-    }
-
-    /// `serviceInstanceRedeploy`: redeploys the latest deployment.
-    pub async fn redeploy_service_instance(&self, environment_id: &str, service_id: &str) -> Result<(), ApiError> {
-        let variables = ops::service_instance_redeploy::Variables {
-            environment_id: environment_id.to_owned(),
-            service_id: service_id.to_owned(),
-        };
-        let answer = self.send::<ops::ServiceInstanceRedeploy>(variables).await?.service_instance_redeploy;
-        require_true(ops::service_instance_redeploy::OPERATION_NAME, answer)
     }
 
     /// `serviceInstanceDeployV2`: deploys the current source; returns the deployment id.

@@ -84,10 +84,6 @@ operation!(
     ServiceVariables = "graphql/service_variables.graphql", Read
 );
 operation!(
-    /// `variablesForServiceDeployment(…)`: what a deployment sees, rendered.
-    DeploymentVariables = "graphql/deployment_variables.graphql", Read
-);
-operation!(
     /// `projectCreate`.
     ProjectCreate = "graphql/project_create.graphql", Create
 );
@@ -98,10 +94,6 @@ operation!(
 operation!(
     /// `environmentRename`.
     EnvironmentRename = "graphql/environment_rename.graphql", IdempotentWrite
-);
-operation!(
-    /// `environmentDelete`.
-    EnvironmentDelete = "graphql/environment_delete.graphql", IdempotentWrite
 );
 operation!(
     /// `serviceCreate`.
@@ -130,10 +122,6 @@ operation!(
 operation!(
     /// `serviceInstanceUpdate`.
     ServiceInstanceUpdate = "graphql/service_instance_update.graphql", IdempotentWrite
-);
-operation!(
-    /// `serviceInstanceRedeploy`.
-    ServiceInstanceRedeploy = "graphql/service_instance_redeploy.graphql", IdempotentWrite
 );
 operation!(
     /// `serviceInstanceDeployV2`: starts a deployment. Repeating it starts another deployment of

@@ -71,9 +71,9 @@ impl<'m, 'l> ProjectDiff<'m, 'l> {
                 }
             }
             if !source_matches(desired, live_source) {
-                let (image, repo, branch) = match desired {
-                    Source::Image(image) => (Some(image.clone()), None, None),
-                    Source::Repo { repo, branch } => (None, Some(repo.clone()), branch.clone()),
+                let (image, repo) = match desired {
+                    Source::Image(image) => (Some(image.clone()), None),
+                    Source::Repo { repo, .. } => (None, Some(repo.clone())),
                 };
                 let action = if live_source.is_some() { Action::Update } else { Action::Create };
                 let operation = Operation::UpdateSource {
@@ -81,7 +81,6 @@ impl<'m, 'l> ProjectDiff<'m, 'l> {
                     environment: environment.id.clone(),
                     image,
                     repo,
-                    branch,
                 };
                 self.add(
                     Change::new(&self.project_name, format!("{address}/source"), action, Kind::Source, operation)
