@@ -9,13 +9,15 @@
 //! emulator: a local Railway API that the client and the tests talk to over HTTP
 //! ```
 //!
-//! - [`cli`]: clap types (their doc comments are `--help`) and one thin file per command.
+//! - [`cli`]: clap types (their doc comments are `--help`) and one thin file per command:
+//!   arguments → settings → one operation → render.
+//! - [`ops`]: the use cases behind the commands (prepare, connect, plan, saved plans, apply,
+//!   import); they never see clap and never print.
 //! - [`diag`]: diagnostics with file:line:column, a snippet and a hint; many per run.
 //! - [`config`]: reads environment files (extends, templates) into the validated [`config::model`].
 //! - [`refs`]: the `$<<Service.VAR>>` / `${{Service.VAR}}` reference language: parse, print, rewrite.
 //! - [`railway`]: the GraphQL client: one generic `send` for every operation in `graphql/`; auth, retries.
 //! - [`state`]: live state read through the client (1 + E requests) and normalised for the planner.
-//! - [`session`]: one run's client (or in-process emulator) and the concurrent live-state reads.
 //! - [`plan`]: the Plan (changes with their operations) and the pure diff that computes it.
 //! - [`apply`]: carries out a plan in order, then verifies.
 //! - [`render`]: the only code that prints: results, diagnostics, errors.
@@ -23,18 +25,21 @@
 //! - [`emulator`]: a local stand-in for Railway's GraphQL API, used by `--emulator` and every test.
 //! - [`secret`]: the one type secret values travel in; it never prints.
 //!
-//! Start reading at [`cli::run`].
+//! Start reading at [`cli::run`], then [`ops::plan::run`].
+//!
+//! Modules the tests, benchmarks and the binary use are public; the rest are crate-private, so
+//! the compiler finds what nothing uses.
 
-pub mod apply;
+pub(crate) mod apply;
 pub mod cli;
 pub mod config;
 pub mod diag;
 pub mod emulator;
-pub mod import;
+pub(crate) mod import;
+pub(crate) mod ops;
 pub mod plan;
 pub mod railway;
 pub mod refs;
-pub mod render;
+pub(crate) mod render;
 pub mod secret;
-pub mod session;
 pub mod state;

@@ -2,9 +2,9 @@
 
 use std::process::ExitCode;
 
-use clap::Parser;
-
 fn main() -> ExitCode {
-    let cli = railform::cli::Cli::parse();
-    railform::cli::run(cli)
+    match railform::cli::parse() {
+        Ok(cli) => railform::cli::run(cli),
+        Err(code) => code,
+    }
 }

@@ -17,7 +17,7 @@ use std::collections::BTreeMap;
 use anyhow::{anyhow, Context};
 use futures::StreamExt;
 
-use crate::plan::{Action, Change, Id, Operation, Plan, WireValue};
+use crate::plan::{About, Action, Change, Id, Operation, Plan, Summary, WireValue};
 use crate::railway::operations::service_instance_update::{ServiceInstanceUpdateInput, ServiceSourceInput};
 use crate::railway::{ApiError, Client, NewEnvironment, NewService, NewVolume, VariableWrite};
 use crate::state::{self, LiveProject, ProjectSelector};
@@ -41,10 +41,27 @@ pub trait Progress {
 /// What an apply did, also when it stopped part-way.
 #[derive(Debug, Clone, Default)]
 pub struct Applied {
-    /// Addresses of the changes carried out, in order.
-    pub done: Vec<String>,
-    /// Deploys started.
-    pub deploys: usize,
+    /// The changes carried out (deploys started included), in order.
+    pub done: Vec<About>,
+}
+
+impl Applied {
+    fn record<'c>(&mut self, changes: impl IntoIterator<Item = &'c &'c Change>) {
+        self.done.extend(changes.into_iter().map(|change| change.about.clone()));
+    }
+
+    /// Counted as a plan's summary counts them.
+    pub fn summary(&self) -> Summary {
+        let count = |actions: &[Action]| self.done.iter().filter(|c| actions.contains(&c.action)).count();
+        Summary {
+            add: count(&[Action::Create]),
+            change: count(&[Action::Update, Action::Rewrite]),
+            destroy: count(&[Action::Delete]),
+            rename: count(&[Action::Rename]),
+            deploy: count(&[Action::Deploy]),
+            unmanaged: 0,
+        }
+    }
 }
 
 /// An apply that stopped: what it had done, and why it stopped.
@@ -93,7 +110,7 @@ pub async fn execute(
             done += batch.len();
             match executor.run(batch).await {
                 Ok(()) => {
-                    executor.applied.done.extend(batch.iter().map(|change| change.address.clone()));
+                    executor.applied.record(batch);
                     Ok(())
                 }
                 Err(error) => Err(error.context(format!("applying {}", batch[0].address))),
@@ -185,8 +202,7 @@ impl Executor<'_> {
             done += 1;
             match result {
                 Ok(_) => {
-                    self.applied.deploys += 1;
-                    self.applied.done.push(change.address.clone());
+                    self.applied.record([&change]);
                 }
                 Err(error) => {
                     if first_error.is_none() {
@@ -260,7 +276,7 @@ impl Executor<'_> {
             progress.step(*done, total, batch[0]);
             *done += batch.len();
             match result {
-                Ok(()) => self.applied.done.extend(batch.iter().map(|change| change.address.clone())),
+                Ok(()) => self.applied.record(batch),
                 Err(error) => {
                     if first_error.is_none() {
                         first_error = Some(error.context(format!("applying {}", batch[0].address)));
@@ -334,20 +350,22 @@ impl Executor<'_> {
         let client = self.client;
         match operation {
             Operation::CreateProject { key, name } => {
-                let created = match client.create_project(name, None).await {
-                    Ok(created) => (created.id, created.environments),
-                    Err(error @ ApiError::Ambiguous { .. }) => {
-                        let project = reread(client, &ProjectSelector::Name(name.clone()), error).await?;
+                let (id, environments) = create_or_find(
+                    client,
+                    client.create_project(name, None),
+                    &ProjectSelector::Name(name.clone()),
+                    |created| (created.id, created.environments),
+                    |project| {
                         let environments = project
                             .environments
                             .iter()
                             .map(|e| crate::railway::IdName { id: e.id.clone(), name: e.name.clone() })
                             .collect();
-                        (project.id, environments)
-                    }
-                    Err(error) => return Err(error.into()),
-                };
-                let (id, environments) = created;
+                        Some((project.id.clone(), environments))
+                    },
+                    &format!("project {name}"),
+                )
+                .await?;
                 if let Some(production) = environments.iter().find(|e| e.name == "production").or(environments.first())
                 {
                     self.ids.insert(format!("{key}/production"), production.id.clone());
@@ -362,16 +380,15 @@ impl Executor<'_> {
                     source_environment_id: None,
                     skip_initial_deploys: true,
                 };
-                let id = match client.create_environment(&new).await {
-                    Ok(created) => created.id,
-                    Err(error @ ApiError::Ambiguous { .. }) => {
-                        let project = reread(client, &ProjectSelector::Id(project_id), error).await?;
-                        project.environment_by_name(name).map(|e| e.id.clone()).ok_or_else(|| {
-                            anyhow!("creating environment {name} failed and it does not exist; run apply again")
-                        })?
-                    }
-                    Err(error) => return Err(error.into()),
-                };
+                let id = create_or_find(
+                    client,
+                    client.create_environment(&new),
+                    &ProjectSelector::Id(project_id),
+                    |created| created.id,
+                    |project| project.environment_by_name(name).map(|e| e.id.clone()),
+                    &format!("environment {name}"),
+                )
+                .await?;
                 self.ids.insert(key.clone(), id);
             }
             Operation::RenameEnvironment { environment, name } => {
@@ -390,16 +407,15 @@ impl Executor<'_> {
                     environment_id,
                     variables: BTreeMap::new(),
                 };
-                let id = match client.create_service(&new).await {
-                    Ok(created) => created.id,
-                    Err(error @ ApiError::Ambiguous { .. }) => {
-                        let project = reread(client, &ProjectSelector::Id(project_id), error).await?;
-                        project.service_by_name(name).map(|s| s.id.clone()).ok_or_else(|| {
-                            anyhow!("creating service {name} failed and it does not exist; run apply again")
-                        })?
-                    }
-                    Err(error) => return Err(error.into()),
-                };
+                let id = create_or_find(
+                    client,
+                    client.create_service(&new),
+                    &ProjectSelector::Id(project_id),
+                    |created| created.id,
+                    |project| project.service_by_name(name).map(|s| s.id.clone()),
+                    &format!("service {name}"),
+                )
+                .await?;
                 for environment_id in listed.iter().skip(1) {
                     client.update_service_instance(&id, environment_id, ServiceInstanceUpdateInput::default()).await?;
                 }
@@ -428,19 +444,22 @@ impl Executor<'_> {
                     mount_path: mount.clone(),
                     environment_id: Some(self.id(environment)?),
                 };
-                match client.create_volume(&new).await {
-                    Ok(_) => {}
-                    Err(error @ ApiError::Ambiguous { .. }) => {
-                        let environment_id = new.environment_id.clone().unwrap_or_default();
-                        let project = reread(client, &ProjectSelector::Id(new.project_id.clone()), error).await?;
+                let environment_id = new.environment_id.clone().unwrap_or_default();
+                create_or_find(
+                    client,
+                    client.create_volume(&new),
+                    &ProjectSelector::Id(new.project_id.clone()),
+                    |_| (),
+                    |project| {
                         let mounted = project
                             .environment(&environment_id)
                             .and_then(|e| e.instance(&new.service_id))
                             .is_some_and(|i| i.volume_mounts.iter().any(|m| m.mount_path == *mount));
-                        anyhow::ensure!(mounted, "creating the volume at {mount} failed; run apply again");
-                    }
-                    Err(error) => return Err(error.into()),
-                }
+                        mounted.then_some(())
+                    },
+                    &format!("the volume at {mount}"),
+                )
+                .await?;
             }
             Operation::RenameService { service, name } => client.rename_service(&self.id(service)?, name).await?,
             Operation::DeleteService { service } => client.delete_service(&self.id(service)?).await?,
@@ -452,11 +471,34 @@ impl Executor<'_> {
     }
 }
 
-/// Re-reads a project after an ambiguous create, to see whether the create happened.
-async fn reread(client: &Client, selector: &ProjectSelector, cause: ApiError) -> anyhow::Result<LiveProject> {
-    match state::read(client, selector).await {
-        Ok(Some(project)) => Ok(project),
-        Ok(None) => Err(anyhow::Error::new(cause).context("the project is not there after an ambiguous create")),
-        Err(error) => Err(anyhow::Error::new(error).context(format!("re-reading after: {cause}"))),
+/// Sends a create. When its answer was lost ([`ApiError::Ambiguous`]: it may or may not have
+/// happened), the project is re-read and `find` looks for what it would have made; a create is
+/// never sent twice. `what` names the object in errors.
+async fn create_or_find<C, T>(
+    client: &Client,
+    create: impl std::future::Future<Output = Result<C, ApiError>>,
+    project: &ProjectSelector,
+    created: impl FnOnce(C) -> T,
+    find: impl FnOnce(&LiveProject) -> Option<T>,
+    what: &str,
+) -> anyhow::Result<T> {
+    match create.await {
+        Ok(answer) => Ok(created(answer)),
+        Err(cause @ ApiError::Ambiguous { .. }) => {
+            let live = match state::read(client, project).await {
+                Ok(Some(live)) => live,
+                Ok(None) => {
+                    return Err(anyhow::Error::new(cause).context(format!(
+                        "creating {what}: the answer was lost and the project is not there; run apply again"
+                    )))
+                }
+                Err(error) => return Err(anyhow::Error::new(error).context(format!("re-reading after: {cause}"))),
+            };
+            find(&live).ok_or_else(|| {
+                anyhow::Error::new(cause)
+                    .context(format!("creating {what}: the answer was lost and it does not exist; run apply again"))
+            })
+        }
+        Err(error) => Err(error.into()),
     }
 }

@@ -6,9 +6,9 @@ use rand::Rng;
 
 use crate::config::model::Model;
 use crate::config::secrets::Secrets;
-use crate::plan::{Operation, Plan, SecretSource, WireValue};
+use crate::plan::{SecretSource, WireValue};
 use crate::refs;
-use crate::secret::{sha256_hex, Secret};
+use crate::secret::{PlanKey, Secret};
 
 /// Why a planned value cannot be written.
 #[derive(Debug, thiserror::Error)]
@@ -27,10 +27,11 @@ pub enum ValueError {
     LiveNeeded { name: String },
 }
 
-/// Everything a plan's values can come from.
+/// Everything a plan's values can come from, and the key their digests were made with.
 pub struct ValueSources<'a> {
     pub model: &'a Model,
     pub secrets: &'a Secrets,
+    pub key: &'a PlanKey,
 }
 
 impl ValueSources<'_> {
@@ -39,13 +40,13 @@ impl ValueSources<'_> {
     /// for [`WireValue::Rewrite`].
     pub fn resolve(&self, name: &str, wire: &WireValue, live: Option<&str>) -> Result<Option<Secret>, ValueError> {
         match wire {
-            WireValue::Rewrite { renames, sha256, sha256_after } => {
+            WireValue::Rewrite { renames, digest, digest_after } => {
                 let live = live.ok_or_else(|| ValueError::LiveNeeded { name: name.to_string() })?;
-                let current = sha256_hex(live);
-                if &current == sha256_after {
+                let current = self.key.digest(live);
+                if &current == digest_after {
                     return Ok(None); // Railway rewrote it on the rename already.
                 }
-                if &current != sha256 {
+                if &current != digest {
                     return Err(ValueError::LiveChanged { name: name.to_string() });
                 }
                 let renames = renames.iter().map(|(old, new)| (old.as_str(), new.as_str()));
@@ -61,18 +62,19 @@ impl ValueSources<'_> {
         match wire {
             WireValue::Rewrite { .. } => Err(ValueError::LiveNeeded { name: name.to_string() }),
             WireValue::Plain(text) => Ok(Secret::new(text.clone())),
-            WireValue::Secret(SecretSource::Env { name, sha256 }) => {
+            WireValue::Secret(SecretSource::Env { name, digest }) => {
                 let value = self.secrets.get(name).ok_or_else(|| ValueError::EnvMissing { name: name.clone() })?;
-                if &value.sha256() != sha256 {
+                if &self.key.digest_secret(value) != digest {
                     return Err(ValueError::EnvChanged { name: name.clone() });
                 }
                 Ok(value.clone())
             }
-            WireValue::Secret(SecretSource::File { address, sha256 }) => {
-                let literal =
-                    self.literal_at(address).ok_or_else(|| ValueError::FileMissing { address: address.clone() })?;
+            WireValue::Secret(SecretSource::File { file, address, digest }) => {
+                let literal = self
+                    .literal_at(file, address)
+                    .ok_or_else(|| ValueError::FileMissing { address: address.clone() })?;
                 let wire = refs::to_railway_syntax(literal);
-                if &sha256_hex(&wire) != sha256 {
+                if &self.key.digest(&wire) != digest {
                     return Err(ValueError::FileChanged { address: address.clone() });
                 }
                 Ok(Secret::new(wire))
@@ -81,25 +83,13 @@ impl ValueSources<'_> {
         }
     }
 
-    /// Checks, before anything is written, that every secret of `plan` that comes from the
-    /// environment or the files still hashes to what was planned.
-    pub fn check(&self, plan: &Plan) -> Result<(), ValueError> {
-        for change in &plan.changes {
-            let Operation::UpsertVariables { variables, .. } = &change.operation else { continue };
-            for (name, wire) in variables {
-                if let WireValue::Secret(SecretSource::Env { .. } | SecretSource::File { .. }) = wire {
-                    self.resolve(name, wire, None)?;
-                }
-            }
-        }
-        Ok(())
-    }
-
-    /// The literal declared at `ENV/SERVICE/VAR` or `ENV/shared/VAR`.
-    fn literal_at(&self, address: &str) -> Option<&str> {
+    /// The literal declared at `ENV/SERVICE/VAR` or `ENV/shared/VAR` of the environment file
+    /// `file` (a file describes one environment of one project, so two projects that both have
+    /// a `dev` never mix).
+    fn literal_at(&self, file: &str, address: &str) -> Option<&str> {
         let mut parts = address.splitn(3, '/');
         let (environment, owner, name) = (parts.next()?, parts.next()?, parts.next()?);
-        let environment = self.model.environments.iter().find(|e| e.name == environment)?;
+        let environment = self.model.environments.iter().find(|e| e.file == file && e.name == environment)?;
         let variable = match owner {
             "shared" => environment.shared.get(name),
             service => environment.services.get(service)?.variables.get(name),
@@ -137,8 +127,9 @@ mod tests {
     fn a_changed_environment_secret_is_refused() {
         let model = Model::default();
         let secrets = Secrets::resolve(&model, |_| None).unwrap();
-        let sources = ValueSources { model: &model, secrets: &secrets };
-        let planned = WireValue::Secret(SecretSource::Env { name: "X".into(), sha256: sha256_hex("old") });
+        let key = PlanKey::default();
+        let sources = ValueSources { model: &model, secrets: &secrets, key: &key };
+        let planned = WireValue::Secret(SecretSource::Env { name: "X".into(), digest: key.digest("old") });
         assert!(matches!(sources.resolve("X", &planned, None), Err(ValueError::EnvMissing { .. })));
     }
 }

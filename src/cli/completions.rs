@@ -3,7 +3,7 @@
 use clap::{Args, CommandFactory};
 use clap_complete::Shell;
 
-use super::{Cli, Outcome};
+use super::{Cli, CommandResult, Outcome};
 use crate::render::Printer;
 
 #[derive(Debug, Args, Clone)]
@@ -12,7 +12,7 @@ pub struct CompletionsArgs {
     pub shell: Shell,
 }
 
-pub fn run(printer: &Printer, args: &CompletionsArgs) -> anyhow::Result<Outcome> {
+pub fn run(printer: &Printer, args: &CompletionsArgs) -> CommandResult {
     let mut buffer = Vec::new();
     clap_complete::generate(args.shell, &mut Cli::command(), "railform", &mut buffer);
     printer.out(&String::from_utf8_lossy(&buffer));

@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use clap::Args;
 
-use super::Outcome;
+use super::{CommandResult, Outcome};
 use crate::emulator::{self, RenamePolicy, Settings};
 use crate::render::Printer;
 
@@ -53,7 +53,7 @@ impl From<&EmulatorArgs> for Settings {
     }
 }
 
-pub fn run(printer: &Printer, args: &EmulatorArgs) -> anyhow::Result<Outcome> {
+pub fn run(printer: &Printer, args: &EmulatorArgs) -> CommandResult {
     let running = emulator::start(Settings::from(args))?;
     printer.out(&format!("listening on {}", running.url()));
     let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build()?;

@@ -2,8 +2,9 @@
 
 use clap::{Args, ValueEnum};
 
-use super::{Outcome, PathArgs};
+use super::{CommandResult, Outcome, PathArgs};
 use crate::config;
+use crate::ops::OpError;
 use crate::render::{self, Printer};
 
 #[derive(Debug, Args, Clone)]
@@ -23,14 +24,8 @@ pub enum GraphFormat {
     Dot,
 }
 
-pub fn run(printer: &Printer, args: &GraphArgs) -> anyhow::Result<Outcome> {
-    let model = match config::load(&args.paths.paths) {
-        Ok(model) => model,
-        Err(diagnostics) => {
-            printer.diagnostics(&diagnostics.0);
-            return Ok(Outcome::Failure);
-        }
-    };
+pub fn run(printer: &Printer, args: &GraphArgs) -> CommandResult {
+    let model = config::load(&args.paths.paths).map_err(|diagnostics| OpError::Invalid(diagnostics.0))?;
     let graph = render::graph::Graph::of(&model);
     let text = match args.format {
         GraphFormat::Mermaid => graph.mermaid(),

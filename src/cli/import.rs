@@ -1,14 +1,13 @@
 //! `railform import`: write a live environment as an environment file that plans `No changes.`.
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
-use anyhow::Context;
 use clap::Args;
 
-use super::{GlobalArgs, Outcome};
-use crate::import::{self, base, write, ImportedEnvironment};
-use crate::render::Printer;
-use crate::session::{self, Session};
+use super::{CommandResult, GlobalArgs, Outcome};
+use crate::ops::import::{self, ImportSettings};
+use crate::ops::session;
+use crate::render::{self, Printer};
 
 #[derive(Debug, Args, Clone)]
 pub struct ImportArgs {
@@ -27,100 +26,20 @@ pub struct ImportArgs {
     pub base: Option<PathBuf>,
 }
 
-/// Where templates are looked up from when the file is printed: where it usually goes.
-const DEFAULT_LOCATION: &str = "environments/import.toml";
-
-pub fn run(printer: &Printer, global: &GlobalArgs, args: &ImportArgs) -> anyhow::Result<Outcome> {
-    let session = Session::connect(global, printer)?;
-    let project = session::runtime()?
-        .block_on(import::read_project(&session.client, &args.project))
-        .with_context(|| format!("reading project {} from Railway", args.project))?
-        .with_context(|| format!("no Railway project has the id or the name {:?}", args.project))?;
-    let location = args.output.clone().unwrap_or_else(|| PathBuf::from(DEFAULT_LOCATION));
-    let imported = import::environment(&project, &args.environment, &location)?;
-    let text = match (&args.base, &args.output) {
-        (Some(base_path), Some(output)) => {
-            let every = project
-                .environments
-                .iter()
-                .map(|environment| import::environment(&project, &environment.name, &location))
-                .collect::<Result<Vec<_>, _>>()?;
-            let (shared, own) = base::layered(&imported, &every);
-            write_file(base_path, &write::to_toml_as(&shared, &write::Layout::Base))?;
-            printer.status(&format!(
-                "wrote {} (what every environment of {} shares)",
-                base_path.display(),
-                project.name
-            ));
-            write::to_toml_as(&own, &write::Layout::Extends(relative_to_folder_of(output, base_path)?))
-        }
-        _ => write::to_toml(&imported),
+pub fn run(printer: &Printer, global: &GlobalArgs, args: &ImportArgs) -> CommandResult {
+    let settings = ImportSettings {
+        project: args.project.clone(),
+        environment: args.environment.clone(),
+        output: args.output.clone(),
+        base: args.base.clone(),
     };
-    match &args.output {
-        Some(path) => {
-            write_file(path, &text)?;
-            printer.status(&format!(
-                "wrote {} ({} service(s) of environment {} of project {})",
-                path.display(),
-                imported.services.len(),
-                imported.environment,
-                imported.project_name
-            ));
-        }
-        None => printer.out(&text),
+    let session = global.connect(printer)?;
+    let imported = session::runtime()?.block_on(import::run(&session, &settings))?;
+    if let Some(text) = &imported.text {
+        printer.out(text);
     }
-    for note in notes(&imported) {
-        printer.status(&note);
+    for note in render::import::notes(&imported) {
+        printer.result(&note);
     }
     Ok(Outcome::Success)
-}
-
-/// What the user must know before planning: the variables to export (names only) and the
-/// values left unmanaged.
-fn notes(imported: &ImportedEnvironment) -> Vec<String> {
-    let mut notes = Vec::new();
-    let to_set = imported.env_vars_to_set();
-    if !to_set.is_empty() {
-        let listed: Vec<String> = to_set.iter().map(|v| format!("  {}  (for {})", v.env_var, v.address)).collect();
-        notes.push(format!(
-            "import did not write {} value(s) that look like credentials; set these environment variables \
-             to the live values before `railform plan` (in CI: masked secrets):\n{}",
-            to_set.len(),
-            listed.join("\n")
-        ));
-    }
-    let sealed = imported.sealed();
-    if !sealed.is_empty() {
-        notes.push(format!(
-            "{} sealed value(s) written as `{{ preserve = true }}` (Railway never returns them): {}",
-            sealed.len(),
-            sealed.join(", ")
-        ));
-    }
-    notes
-}
-
-/// `target` as `extends` names it from `file`: relative to `file`'s folder.
-fn relative_to_folder_of(file: &Path, target: &Path) -> anyhow::Result<String> {
-    let folder = std::path::absolute(file)?.parent().map(Path::to_path_buf).unwrap_or_default();
-    let target = std::path::absolute(target)?;
-    let shared = folder.components().zip(target.components()).take_while(|(a, b)| a == b).count();
-    let mut relative = PathBuf::new();
-    for _ in folder.components().skip(shared) {
-        relative.push("..");
-    }
-    relative.extend(target.components().skip(shared));
-    Ok(relative.to_string_lossy().replace('\\', "/"))
-}
-
-/// Writes `text` to `path` through a temporary file, so a half-written file is never left.
-fn write_file(path: &Path, text: &str) -> anyhow::Result<()> {
-    let folder = path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
-    std::fs::create_dir_all(folder).with_context(|| format!("creating {}", folder.display()))?;
-    let mut temporary =
-        tempfile::NamedTempFile::new_in(folder).with_context(|| format!("writing {}", path.display()))?;
-    std::io::Write::write_all(&mut temporary, text.as_bytes())
-        .with_context(|| format!("writing {}", path.display()))?;
-    temporary.persist(path).with_context(|| format!("writing {}", path.display()))?;
-    Ok(())
 }

@@ -1,24 +1,36 @@
 //! The command line: clap derive types (their doc comments are the `--help` text) and one thin
-//! file per command. Each command returns an [`Outcome`]; [`run`] maps it to an exit code.
+//! file per command: arguments → a settings struct → one operation of [`crate::ops`] → render.
+//! Each command returns an [`Outcome`]; [`run`] maps it to an exit code.
 
-pub mod apply;
+mod apply;
 mod completions;
 mod emulator;
 mod graph;
 mod import;
-pub mod plan;
+mod plan;
 mod validate;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
+use std::sync::Arc;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
-use crate::render::Printer;
+use crate::ops::session::{ConnectSettings, Session, EMULATOR_STATE};
+use crate::ops::OpError;
+use crate::railway::{RequestObserver, DEFAULT_ENDPOINT};
+use crate::render::{requests::VerboseRequests, ColorWhen, Printer};
 
 /// Railway infrastructure as code: plan and apply per-environment TOML files.
 #[derive(Debug, Parser)]
-#[command(name = "railform", version, about, propagate_version = true)]
+#[command(
+    name = "railform",
+    version,
+    about,
+    propagate_version = true,
+    after_help = "Railway tokens come only from the environment: RAILWAY_API_TOKEN (an account or workspace token) \
+                  or RAILWAY_TOKEN (a project token). With --emulator no token is needed."
+)]
 pub struct Cli {
     #[command(flatten)]
     pub global: GlobalArgs,
@@ -30,7 +42,7 @@ pub struct Cli {
 #[derive(Debug, Args, Clone)]
 pub struct GlobalArgs {
     /// Railway GraphQL endpoint.
-    #[arg(long, global = true, env = "RAILFORM_ENDPOINT", default_value = "https://backboard.railway.com/graphql/v2")]
+    #[arg(long, global = true, env = "RAILFORM_ENDPOINT", default_value = DEFAULT_ENDPOINT)]
     pub endpoint: String,
     /// Start a local emulator in-process (state in .railform/emulator.json) instead of Railway.
     #[arg(long, global = true)]
@@ -38,7 +50,7 @@ pub struct GlobalArgs {
     /// Print more about what railform does (requests, timings); secrets stay masked.
     #[arg(short, long, global = true, action = clap::ArgAction::Count)]
     pub verbose: u8,
-    /// Print only errors and the result.
+    /// Print only errors and the result (no progress, no plan before apply).
     #[arg(short, long, global = true, conflicts_with = "verbose")]
     pub quiet: bool,
     /// When to colour output (NO_COLOR is honoured with `auto`).
@@ -51,6 +63,42 @@ pub enum ColorChoice {
     Auto,
     Always,
     Never,
+}
+
+impl GlobalArgs {
+    fn printer(&self) -> Printer {
+        let color = match self.color {
+            ColorChoice::Auto => ColorWhen::Auto,
+            ColorChoice::Always => ColorWhen::Always,
+            ColorChoice::Never => ColorWhen::Never,
+        };
+        Printer::new(color, self.quiet, self.verbose)
+    }
+
+    fn connect_settings(&self) -> ConnectSettings {
+        ConnectSettings { endpoint: self.endpoint.clone(), emulator: self.emulator }
+    }
+
+    /// What the apply lock is taken on: the endpoint, or the in-process emulator's state file.
+    fn lock_target(&self) -> String {
+        if self.emulator {
+            let state = std::path::absolute(EMULATOR_STATE).unwrap_or_else(|_| EMULATOR_STATE.into());
+            format!("emulator:{}", state.display())
+        } else {
+            self.endpoint.clone()
+        }
+    }
+
+    /// Connects, saying so when the built-in emulator was started.
+    fn connect(&self, printer: &Printer) -> anyhow::Result<Session> {
+        let observer: Option<Arc<dyn RequestObserver>> =
+            (printer.verbose > 0).then(|| Arc::new(VerboseRequests(printer.clone())) as Arc<dyn RequestObserver>);
+        let session = Session::connect(&self.connect_settings(), observer)?;
+        if let Some(state) = session.emulator_state() {
+            printer.status(&format!("using the built-in emulator (state in {state})"));
+        }
+        Ok(session)
+    }
 }
 
 #[derive(Debug, Subcommand)]
@@ -79,6 +127,23 @@ pub struct PathArgs {
     pub paths: Vec<PathBuf>,
 }
 
+/// Environment files, and where their `from_env` secrets may also come from.
+#[derive(Debug, Args, Clone)]
+pub struct SourceArgs {
+    #[command(flatten)]
+    pub paths: PathArgs,
+    /// Read `from_env` values from this dotenv file too (NAME=value lines; the process
+    /// environment wins). Its values are secrets like any other `from_env` value.
+    #[arg(long, value_name = "FILE")]
+    pub env_file: Option<PathBuf>,
+}
+
+impl SourceArgs {
+    fn sources(&self) -> crate::ops::prepare::Sources {
+        crate::ops::prepare::Sources { paths: self.paths.paths.clone(), env_file: self.env_file.clone() }
+    }
+}
+
 /// What a command reports back, before it becomes an exit code.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Outcome {
@@ -90,9 +155,22 @@ pub enum Outcome {
     Changes,
 }
 
+/// Parses the command line. A line that does not parse exits 1, like any other error (2 is
+/// what CI reads as drift); `--help` and `--version` exit 0.
+pub fn parse() -> Result<Cli, ExitCode> {
+    Cli::try_parse().map_err(|error| {
+        let _ = error.print();
+        if error.use_stderr() {
+            ExitCode::from(1)
+        } else {
+            ExitCode::SUCCESS
+        }
+    })
+}
+
 /// Runs a parsed command line and returns the process exit code.
 pub fn run(cli: Cli) -> ExitCode {
-    let printer = Printer::new(&cli.global);
+    let printer = cli.global.printer();
     let result = match cli.command {
         Command::Validate(args) => validate::run(&printer, &args),
         Command::Plan(args) => plan::run(&printer, &cli.global, &args),
@@ -106,9 +184,16 @@ pub fn run(cli: Cli) -> ExitCode {
         Ok(Outcome::Success) => ExitCode::SUCCESS,
         Ok(Outcome::Failure) => ExitCode::from(1),
         Ok(Outcome::Changes) => ExitCode::from(2),
-        Err(error) => {
+        Err(OpError::Invalid(diagnostics)) => {
+            printer.diagnostics(&diagnostics);
+            ExitCode::from(1)
+        }
+        Err(OpError::Failed(error)) => {
             printer.error(&error);
             ExitCode::from(1)
         }
     }
 }
+
+/// What every command returns.
+type CommandResult = Result<Outcome, OpError>;

@@ -4,7 +4,7 @@
 //! A [`Change`] has two faces: what people read (address, action, masked before/after, reason)
 //! and the [`Operation`] that `apply` executes (ids, wire values). Sensitive values never sit in
 //! a plan in clear: an operation holds a [`WireValue::Secret`] that says where the value comes
-//! from and a hash to check it against at apply time.
+//! from and a keyed digest to check it against at apply time (see [`crate::secret::PlanKey`]).
 
 pub mod diff;
 
@@ -13,7 +13,7 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Serialize};
 
 /// Version of the JSON document (`--format json` and saved plans).
-pub const FORMAT_VERSION: u32 = 1;
+pub const FORMAT_VERSION: u32 = 2;
 
 /// What output shows instead of a sensitive value.
 pub const MASK: &str = "(sensitive)";
@@ -48,20 +48,78 @@ impl Plan {
         self.changes.iter().all(|change| change.action == Action::Deploy) && self.unmanaged.is_empty()
     }
 
-    /// Changes grouped by environment name: project-wide changes (named `""`) first, then each
-    /// environment by name; within a group, plan order.
-    pub fn by_environment(&self) -> Vec<(String, Vec<&Change>)> {
-        let mut groups: std::collections::BTreeMap<String, Vec<&Change>> = std::collections::BTreeMap::new();
+    /// Changes and unmanaged objects grouped per project (in plan order) and, within a
+    /// project, project-wide first (service renames and creates), then each environment by name.
+    pub fn sections(&self) -> Vec<Section<'_>> {
+        let mut sections: Vec<Section<'_>> = Vec::new();
+        let mut section = |project: &str, environment: &Option<String>| -> usize {
+            let environment = environment.clone().unwrap_or_default();
+            match sections.iter().position(|s| s.project == project && s.environment == environment) {
+                Some(index) => index,
+                None => {
+                    sections.push(Section {
+                        project: project.to_string(),
+                        environment,
+                        changes: Vec::new(),
+                        unmanaged: Vec::new(),
+                    });
+                    sections.len() - 1
+                }
+            }
+        };
+        let mut placed_changes = Vec::new();
         for change in &self.changes {
-            groups.entry(change.environment.clone().unwrap_or_default()).or_default().push(change);
+            placed_changes.push((section(&change.project, &change.environment), change));
         }
-        groups.into_iter().collect()
+        let mut placed_unmanaged = Vec::new();
+        for unmanaged in &self.unmanaged {
+            placed_unmanaged.push((section(&unmanaged.project, &unmanaged.environment), unmanaged));
+        }
+        for (index, change) in placed_changes {
+            sections[index].changes.push(change);
+        }
+        for (index, unmanaged) in placed_unmanaged {
+            sections[index].unmanaged.push(unmanaged);
+        }
+        let project_order: Vec<String> = {
+            let mut order: Vec<String> = Vec::new();
+            for s in &sections {
+                if !order.contains(&s.project) {
+                    order.push(s.project.clone());
+                }
+            }
+            order
+        };
+        sections.sort_by_key(|s| {
+            (project_order.iter().position(|p| *p == s.project), !s.environment.is_empty(), s.environment.clone())
+        });
+        sections
     }
 }
 
-/// One change, as people read it and as `apply` executes it.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+/// One block of a shown plan: a project's project-wide changes (`environment` empty), or one
+/// environment's.
+#[derive(Debug, Clone)]
+pub struct Section<'p> {
+    pub project: String,
+    pub environment: String,
+    pub changes: Vec<&'p Change>,
+    pub unmanaged: Vec<&'p Unmanaged>,
+}
+
+/// One change, as people read it ([`About`]) and as `apply` executes it ([`Operation`]).
+/// It dereferences to its [`About`], so `change.address` reads as it should.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Change {
+    #[serde(flatten)]
+    pub about: About,
+    pub operation: Operation,
+}
+
+/// What people read of a change: the same fields in text, JSON and markdown (where `render`
+/// masks or hides the values).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct About {
     /// `ENV/SERVICE/VARIABLE`, `ENV/shared/VARIABLE`, `ENV/SERVICE`, `ENV` or `project:NAME`.
     pub address: String,
     pub action: Action,
@@ -77,14 +135,21 @@ pub struct Change {
     pub sensitive: bool,
     /// Why the change is needed, in words.
     pub reason: String,
-    pub operation: Operation,
+}
+
+impl std::ops::Deref for Change {
+    type Target = About;
+
+    fn deref(&self) -> &About {
+        &self.about
+    }
 }
 
 impl Change {
     /// A change with what every change has; the optional parts are added with the builder
     /// methods below.
     pub fn new(project: &str, address: impl Into<String>, action: Action, kind: Kind, operation: Operation) -> Change {
-        Change {
+        let about = About {
             address: address.into(),
             action,
             kind,
@@ -96,39 +161,39 @@ impl Change {
             after: None,
             sensitive: false,
             reason: String::new(),
-            operation,
-        }
+        };
+        Change { about, operation }
     }
 
     pub fn in_environment(mut self, environment: &str) -> Change {
-        self.environment = Some(environment.to_string());
+        self.about.environment = Some(environment.to_string());
         self
     }
 
     pub fn of_service(mut self, service: &str) -> Change {
-        self.service = Some(service.to_string());
+        self.about.service = Some(service.to_string());
         self
     }
 
     pub fn named(mut self, name: &str) -> Change {
-        self.name = Some(name.to_string());
+        self.about.name = Some(name.to_string());
         self
     }
 
     pub fn because(mut self, reason: impl Into<String>) -> Change {
-        self.reason = reason.into();
+        self.about.reason = reason.into();
         self
     }
 
     /// The shown values (already masked when sensitive).
     pub fn values(mut self, before: Option<String>, after: Option<String>) -> Change {
-        self.before = before;
-        self.after = after;
+        self.about.before = before;
+        self.about.after = after;
         self
     }
 
     pub fn sensitive(mut self, sensitive: bool) -> Change {
-        self.sensitive = sensitive;
+        self.about.sensitive = sensitive;
         self
     }
 }
@@ -189,21 +254,22 @@ pub enum WireValue {
     /// A sensitive value: never stored; `apply` obtains it again and checks the hash.
     Secret(SecretSource),
     /// A live value that names renamed services. It is not declared in the files, so it may be
-    /// a secret: the plan keeps only its hash and the renames; `apply` re-reads the value,
-    /// checks the hash and renames the references in it.
-    /// When the live value already hashes to `sha256_after` (Railway rewrote it itself on the
+    /// a secret: the plan keeps only its keyed digest and the renames; `apply` re-reads the
+    /// value, checks the digest and renames the references in it.
+    /// When the live value already digests to `digest_after` (Railway rewrote it itself on the
     /// rename), nothing is written.
-    Rewrite { renames: Vec<(String, String)>, sha256: String, sha256_after: String },
+    Rewrite { renames: Vec<(String, String)>, digest: String, digest_after: String },
 }
 
 /// Where a sensitive value comes from at apply time.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case", tag = "from")]
 pub enum SecretSource {
-    /// The process environment variable `name`, whose value hashed to `sha256` when planned.
-    Env { name: String, sha256: String },
-    /// A sensitive literal of the environment file, which hashed to `sha256` when planned.
-    File { address: String, sha256: String },
+    /// The environment variable `name`, whose value had this keyed digest when planned.
+    Env { name: String, digest: String },
+    /// A sensitive literal at `address` of the environment file `file`, which had this keyed
+    /// digest when planned.
+    File { file: String, address: String, digest: String },
     /// A fresh random secret.
     Generate { length: usize, alphabet: String },
 }
@@ -283,6 +349,7 @@ pub enum Operation {
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Unmanaged {
     pub address: String,
+    pub project: String,
     pub kind: Kind,
     pub environment: Option<String>,
     pub service: Option<String>,
@@ -300,7 +367,11 @@ pub struct Summary {
 }
 
 impl Summary {
-    pub fn of(changes: &[Change], unmanaged: &[Unmanaged]) -> Summary {
+    pub fn of<'c, 'u>(
+        changes: impl IntoIterator<Item = &'c Change>,
+        unmanaged: impl IntoIterator<Item = &'u Unmanaged>,
+    ) -> Summary {
+        let changes: Vec<&Change> = changes.into_iter().collect();
         let count = |actions: &[Action]| changes.iter().filter(|c| actions.contains(&c.action)).count();
         Summary {
             add: count(&[Action::Create]),
@@ -308,7 +379,7 @@ impl Summary {
             destroy: count(&[Action::Delete]),
             rename: count(&[Action::Rename]),
             deploy: count(&[Action::Deploy]),
-            unmanaged: unmanaged.len(),
+            unmanaged: unmanaged.into_iter().count(),
         }
     }
 
@@ -330,7 +401,15 @@ impl Summary {
 pub struct Fingerprint {
     /// The environment files the plan was made from.
     pub paths: Vec<String>,
-    /// Per project: its id (if it existed), then environment id → configEtag, and service id → name.
+    /// A keyed digest of every file under those paths (environment files, bases, templates):
+    /// any edit since `plan --out` refuses the saved plan.
+    pub files: String,
+    /// Whether the plan was made with `--prune` (`apply --plan` plans again the same way).
+    pub prune: bool,
+    /// Names the key of the plan's digests (see [`crate::secret::PlanKey::id`]).
+    pub key_id: String,
+    /// Per project: its id (if it existed), its environments and their configEtag, and
+    /// service id → name.
     pub projects: Vec<ProjectFingerprint>,
 }
 
@@ -338,6 +417,13 @@ pub struct Fingerprint {
 pub struct ProjectFingerprint {
     pub name: String,
     pub id: Option<String>,
-    pub environments: BTreeMap<String, String>,
+    pub environments: Vec<EnvironmentFingerprint>,
     pub services: BTreeMap<String, String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct EnvironmentFingerprint {
+    pub id: String,
+    pub name: String,
+    pub config_etag: String,
 }

@@ -36,6 +36,13 @@ impl Token {
         }
     }
 
+    /// The token itself, for keying digests; never for printing.
+    pub fn expose(&self) -> &str {
+        match self {
+            Token::Api(secret) | Token::Project(secret) => secret.expose(),
+        }
+    }
+
     /// The HTTP header name (lower case, as HTTP/2 requires) and value that carry this token.
     pub(crate) fn header(&self) -> (&'static str, String) {
         match self {

@@ -139,10 +139,6 @@ impl Client {
         self.token.as_ref()
     }
 
-    pub fn endpoint(&self) -> &str {
-        self.endpoint.as_str()
-    }
-
     /// Sends one operation and returns its data. Transient faults (429, 5xx, HTML pages,
     /// connection failures) are retried within the policy, except that a create which may have
     /// reached Railway fails with [`ApiError::Ambiguous`] instead of being sent again.

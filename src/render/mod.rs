@@ -2,17 +2,27 @@
 //! errors on stderr, coloured when the terminal and `--color`/`NO_COLOR` allow.
 
 pub mod graph;
+pub mod import;
 pub mod plan;
 pub mod progress;
+pub mod requests;
 pub mod summary;
 
 use std::io::{IsTerminal, Write};
 
-use crate::cli::{ColorChoice, GlobalArgs};
 use crate::diag::Diagnostic;
 
 /// Most diagnostics drawn in one run; the rest are counted, not drawn.
 pub const MAX_DIAGNOSTICS_SHOWN: usize = 100;
+
+/// When to colour output.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ColorWhen {
+    /// On a terminal, unless `NO_COLOR` is set.
+    Auto,
+    Always,
+    Never,
+}
 
 /// Owns stdout and stderr for one run.
 #[derive(Debug, Clone)]
@@ -23,19 +33,38 @@ pub struct Printer {
 }
 
 impl Printer {
-    pub fn new(global: &GlobalArgs) -> Self {
-        let color = match global.color {
-            ColorChoice::Always => true,
-            ColorChoice::Never => false,
-            ColorChoice::Auto => {
+    /// A printer for one run: `quiet` keeps only errors and results, `verbose` adds detail.
+    pub fn new(color: ColorWhen, quiet: bool, verbose: u8) -> Self {
+        let color = match color {
+            ColorWhen::Always => true,
+            ColorWhen::Never => false,
+            ColorWhen::Auto => {
                 std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty()) && std::io::stdout().is_terminal()
             }
         };
-        Printer { color, quiet: global.quiet, verbose: global.verbose }
+        Printer { color, quiet, verbose }
     }
 
     /// A result: the thing the user asked for (a plan, a graph). Always printed.
     pub fn out(&self, text: &str) {
+        self.write_stdout(text);
+    }
+
+    /// Output on stdout that is not the result (the plan `apply` shows before it asks):
+    /// hidden by `--quiet`.
+    pub fn detail(&self, text: &str) {
+        if !self.quiet {
+            self.write_stdout(text);
+        }
+    }
+
+    /// A closing result line on stderr (`Apply complete…`, what to export after import): shown
+    /// even with `--quiet`, which hides only progress and commentary.
+    pub fn result(&self, text: &str) {
+        eprintln!("{text}");
+    }
+
+    fn write_stdout(&self, text: &str) {
         let mut stdout = std::io::stdout().lock();
         let _ = stdout.write_all(text.as_bytes());
         if !text.ends_with('\n') {
@@ -90,5 +119,28 @@ impl Printer {
         for cause in error.chain().skip(1) {
             let _ = writeln!(stderr, "  caused by: {cause}");
         }
+    }
+}
+
+/// `text` with every control character (and bidirectional override) escaped, so a name or value
+/// can never move the cursor, clear a line or set the terminal title when printed.
+pub fn printable(text: &str) -> String {
+    let unsafe_char = |c: char| c.is_control() || matches!(c, '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}');
+    if !text.chars().any(unsafe_char) {
+        return text.to_string();
+    }
+    text.chars().map(|c| if unsafe_char(c) { c.escape_unicode().to_string() } else { c.to_string() }).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn control_characters_never_reach_the_terminal() {
+        assert_eq!(printable("platform-api"), "platform-api");
+        let hostile = printable("app\u{1b}[2K\r\u{1b}[1ANo changes.\u{202e}");
+        assert!(!hostile.chars().any(|c| c.is_control() || c == '\u{202e}'), "{hostile}");
+        assert!(hostile.contains("\\u{1b}"), "{hostile}");
     }
 }

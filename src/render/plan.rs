@@ -8,13 +8,11 @@ use std::path::PathBuf;
 use handlebars::Handlebars;
 use serde::Serialize;
 
-use crate::plan::{Action, Change, Kind, Plan, Summary, Unmanaged, FORMAT_VERSION, MASK};
+use super::printable;
+use crate::plan::{About, Action, Change, Kind, Plan, Summary, Unmanaged, FORMAT_VERSION, MASK};
 
 /// The built-in markdown report template; a project's `templates/plan.md.hbs` overrides it.
 pub const PLAN_MARKDOWN_TEMPLATE: &str = include_str!("../../templates/plan.md.hbs");
-
-/// What a shown value is replaced with when `--show-values` is not given.
-pub const HIDDEN: &str = "(hidden)";
 
 /// The public document: `--format json`, and the context of the markdown template.
 #[derive(Debug, Clone, Serialize)]
@@ -30,19 +28,14 @@ pub struct PlanView {
     pub summary_line: String,
 }
 
+/// A change as shown: the plan's own [`About`] with values masked or hidden, and words for it.
 #[derive(Debug, Clone, Serialize)]
 pub struct ChangeView {
-    pub address: String,
-    pub action: Action,
-    pub kind: Kind,
-    pub project: String,
-    pub environment: Option<String>,
-    pub service: Option<String>,
-    pub name: Option<String>,
-    pub before: Option<String>,
-    pub after: Option<String>,
-    pub sensitive: bool,
-    pub reason: String,
+    #[serde(flatten)]
+    pub about: About,
+    /// True when `before`/`after` were left out (`null`) because `--show-values` was not given;
+    /// a sensitive value is never shown and reads `(sensitive)` instead.
+    pub hidden: bool,
     /// `+`, `~`, `-`, `>` or `↻`.
     pub sign: &'static str,
     /// What happens, in words: `create variable`, `rename service`, `rewrite reference`, `deploy`.
@@ -51,6 +44,7 @@ pub struct ChangeView {
 
 #[derive(Debug, Clone, Serialize)]
 pub struct EnvironmentView {
+    pub project: String,
     /// Empty for project-wide changes (service renames and creates).
     pub name: String,
     pub changes: Vec<ChangeView>,
@@ -63,35 +57,21 @@ impl PlanView {
     /// The view of `plan`; non-sensitive variable values are hidden unless `show_values`.
     pub fn new(plan: &Plan, show_values: bool) -> PlanView {
         let changes: Vec<ChangeView> = plan.changes.iter().map(|c| ChangeView::new(c, show_values)).collect();
-        let mut environments: Vec<EnvironmentView> = Vec::new();
-        for (name, group) in plan.by_environment() {
-            let unmanaged: Vec<Unmanaged> =
-                plan.unmanaged.iter().filter(|u| u.environment.as_deref().unwrap_or("") == name).cloned().collect();
-            let owned: Vec<Change> = group.iter().map(|c| (*c).clone()).collect();
-            let summary = Summary::of(&owned, &unmanaged);
-            environments.push(EnvironmentView {
-                summary_line: summary.line(),
-                summary,
-                changes: group.iter().map(|c| ChangeView::new(c, show_values)).collect(),
-                unmanaged,
-                name,
-            });
-        }
-        for unmanaged in &plan.unmanaged {
-            let name = unmanaged.environment.clone().unwrap_or_default();
-            if !environments.iter().any(|e| e.name == name) {
-                let list: Vec<Unmanaged> =
-                    plan.unmanaged.iter().filter(|u| u.environment.as_deref().unwrap_or("") == name).cloned().collect();
-                let summary = Summary::of(&[], &list);
-                environments.push(EnvironmentView {
-                    name,
-                    changes: Vec::new(),
+        let environments = plan
+            .sections()
+            .into_iter()
+            .map(|section| {
+                let summary = Summary::of(section.changes.iter().copied(), section.unmanaged.iter().copied());
+                EnvironmentView {
+                    project: section.project,
+                    name: section.environment,
+                    changes: section.changes.iter().map(|c| ChangeView::new(c, show_values)).collect(),
+                    unmanaged: section.unmanaged.into_iter().cloned().collect(),
                     summary_line: summary.line(),
                     summary,
-                    unmanaged: list,
-                });
-            }
-        }
+                }
+            })
+            .collect();
         PlanView {
             format_version: FORMAT_VERSION,
             changes,
@@ -108,28 +88,26 @@ impl ChangeView {
     fn new(change: &Change, show_values: bool) -> ChangeView {
         // Values of variables are hidden by default; references, sources and names are not values.
         let is_value = matches!(change.kind, Kind::Variable | Kind::SharedVariable) && change.action != Action::Rewrite;
-        let hide = |value: &Option<String>| match value {
+        let has_value = change.before.is_some() || change.after.is_some();
+        let hidden = is_value && has_value && !show_values && !change.sensitive;
+        let mut about = change.about.clone();
+        let shown = |value: Option<String>| match value {
             Some(_) if change.sensitive => Some(MASK.to_string()),
-            Some(_) if is_value && !show_values => Some(HIDDEN.to_string()),
-            other => other.clone(),
+            Some(_) if hidden => None,
+            other => other.map(|text| printable(&text)),
         };
+        about.before = shown(about.before);
+        about.after = shown(about.after);
+        about.address = printable(&about.address);
+        about.reason = printable(&about.reason);
         ChangeView {
-            address: change.address.clone(),
-            action: change.action,
-            kind: change.kind,
-            project: change.project.clone(),
-            environment: change.environment.clone(),
-            service: change.service.clone(),
-            name: change.name.clone(),
-            before: hide(&change.before),
-            after: hide(&change.after),
-            sensitive: change.sensitive,
-            reason: change.reason.clone(),
+            hidden,
             sign: change.action.sign(),
             description: match change.action {
                 Action::Deploy => "deploy".to_string(),
                 action => format!("{} {}", action_word(action), kind_word(change.kind)),
             },
+            about,
         }
     }
 }
@@ -163,30 +141,34 @@ fn escape_markdown(text: &str) -> String {
 pub fn text(plan: &Plan, show_values: bool, color: bool) -> String {
     let view = PlanView::new(plan, show_values);
     let paint = |code: &str, text: &str| if color { format!("\x1b[{code}m{text}\x1b[0m") } else { text.to_string() };
+    let several_projects = view.environments.iter().any(|e| e.project != view.environments[0].project);
     let mut out = String::new();
     for environment in &view.environments {
-        let heading = if environment.name.is_empty() {
+        let mut heading = if environment.name.is_empty() {
             "project-wide".to_string()
         } else {
             format!("environment {}", environment.name)
         };
+        if several_projects {
+            heading = format!("project {}: {heading}", environment.project);
+        }
         let _ = writeln!(out, "{}", paint("1", &heading));
         for change in &environment.changes {
-            let code = match change.action {
+            let about = &change.about;
+            let code = match about.action {
                 Action::Create => "32",
                 Action::Update | Action::Rewrite => "33",
                 Action::Delete => "31",
                 Action::Rename => "36",
                 Action::Deploy => "2",
             };
-            let label = describe(change);
-            let _ = writeln!(out, "  {} {label}", paint(code, change.sign));
+            let _ = writeln!(out, "  {} {}", paint(code, change.sign), describe(change));
             // A plain create needs no explanation; everything else says why.
-            let plain_create = change.action == Action::Create
-                && !change.sensitive
-                && matches!(change.kind, Kind::Variable | Kind::SharedVariable);
-            if change.action != Action::Deploy && !plain_create {
-                let _ = writeln!(out, "      {}", paint("2", &format!("# {}", change.reason)));
+            let plain_create = about.action == Action::Create
+                && !about.sensitive
+                && matches!(about.kind, Kind::Variable | Kind::SharedVariable);
+            if about.action != Action::Deploy && !plain_create {
+                let _ = writeln!(out, "      {}", paint("2", &format!("# {}", about.reason)));
             }
         }
         for unmanaged in &environment.unmanaged {
@@ -194,7 +176,7 @@ pub fn text(plan: &Plan, show_values: bool, color: bool) -> String {
                 out,
                 "  {} {}  {}",
                 paint("35", "?"),
-                unmanaged.address,
+                printable(&unmanaged.address),
                 paint("2", "# in Railway, not in the files")
             );
         }
@@ -204,7 +186,7 @@ pub fn text(plan: &Plan, show_values: bool, color: bool) -> String {
         out.push('\n');
     }
     for warning in &view.warnings {
-        let _ = writeln!(out, "{} {warning}", paint("33", "warning:"));
+        let _ = writeln!(out, "{} {}", paint("33", "warning:"), printable(warning));
     }
     if view.summary.unmanaged > 0 {
         let _ = writeln!(
@@ -217,20 +199,28 @@ pub fn text(plan: &Plan, show_values: bool, color: bool) -> String {
     out
 }
 
+/// One line of a change: what, where, and the values that may be shown. The address is not
+/// repeated by a kind word that it already ends with (`project:platform`, `dev/api/source`).
 fn describe(change: &ChangeView) -> String {
-    let shown = |value: &Option<String>| value.clone().filter(|v| v != HIDDEN);
-    let values = match (&shown(&change.before), &shown(&change.after)) {
+    let about = &change.about;
+    let values = match (&about.before, &about.after) {
         (Some(before), Some(after)) => format!(": {before} → {after}"),
         (None, Some(after)) => format!(": {after}"),
         (Some(before), None) => format!(": was {before}"),
         (None, None) => String::new(),
     };
-    match change.action {
+    let word = match about.action {
         // The sign already says create, update or delete.
-        Action::Create | Action::Update | Action::Delete => {
-            format!("{} {}{values}", kind_word(change.kind), change.address)
-        }
-        _ => format!("{} {}{values}", change.description, change.address),
+        Action::Create | Action::Update | Action::Delete => kind_word(about.kind).to_string(),
+        _ => change.description.clone(),
+    };
+    let kind = kind_word(about.kind);
+    let address_says_kind =
+        about.address.starts_with(&format!("{kind}:")) || about.address.ends_with(&format!("/{kind}"));
+    match word.strip_suffix(kind).map(str::trim_end) {
+        Some(verb) if address_says_kind && verb.is_empty() => format!("{}{values}", about.address),
+        Some(verb) if address_says_kind => format!("{verb} {}{values}", about.address),
+        _ => format!("{word} {}{values}", about.address),
     }
 }
 

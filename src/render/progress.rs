@@ -1,19 +1,21 @@
-//! Apply progress: a progress bar on a terminal; elsewhere (CI) quiet, or one line per step with
-//! `-v`. Then the closing summaries. Addresses and actions only, never values.
+//! What a person sees of an apply: the plan before it asks, the question, a progress bar on a
+//! terminal (elsewhere, CI, quiet or one line per step with `-v`), then the closing summaries.
+//! Addresses and actions only, never values.
 
 use indicatif::{ProgressBar, ProgressStyle};
 
 use super::Printer;
 use crate::apply::{Applied, Progress};
-use crate::plan::Change;
+use crate::ops::apply::ApplyHooks;
+use crate::plan::{Change, Plan};
 
-/// Shows apply's progress on stderr.
-pub struct ProgressDisplay {
+/// Shows an apply on the terminal.
+pub struct ApplyDisplay {
     bar: Option<ProgressBar>,
     printer: Printer,
 }
 
-impl ProgressDisplay {
+impl ApplyDisplay {
     pub fn new(printer: &Printer) -> Self {
         let terminal = std::io::IsTerminal::is_terminal(&std::io::stderr());
         let bar = (terminal && !printer.quiet).then(|| {
@@ -23,11 +25,11 @@ impl ProgressDisplay {
             }
             bar
         });
-        ProgressDisplay { bar, printer: printer.clone() }
+        ApplyDisplay { bar, printer: printer.clone() }
     }
 }
 
-impl Progress for ProgressDisplay {
+impl Progress for ApplyDisplay {
     fn step(&self, index: usize, total: usize, change: &Change) {
         let line = format!("{} {:?} {}", change.action.sign(), change.action, change.address);
         match &self.bar {
@@ -48,9 +50,27 @@ impl Progress for ProgressDisplay {
     }
 }
 
-/// The closing line of a completed apply.
+impl ApplyHooks for ApplyDisplay {
+    fn planned(&self, plan: &Plan) {
+        self.printer.detail(&super::plan::text(plan, false, self.printer.color));
+    }
+
+    fn confirm(&self, _plan: &Plan) -> anyhow::Result<bool> {
+        Ok(self.printer.ask("Apply these changes? Only 'yes' will be accepted: ")? == "yes")
+    }
+
+    fn stopped(&self, applied: &Applied) {
+        self.printer.result(&interrupted(applied));
+    }
+}
+
+/// The closing line of a completed apply, in the words and counts of the plan's closing line.
 pub fn summary(applied: &Applied) -> String {
-    format!("Apply complete: {} change(s) made, {} deploy(s) started.", applied.done.len(), applied.deploys)
+    let done = applied.summary();
+    format!(
+        "Apply complete: {} added, {} changed, {} destroyed, {} renamed; {} deploy(s) started.",
+        done.add, done.change, done.destroy, done.rename, done.deploy
+    )
 }
 
 /// What an interrupted apply had done before it stopped.
@@ -58,5 +78,7 @@ pub fn interrupted(applied: &Applied) -> String {
     if applied.done.is_empty() {
         return "Apply stopped before changing anything.".to_string();
     }
-    format!("Apply stopped after {} change(s):\n  {}", applied.done.len(), applied.done.join("\n  "))
+    let lines: Vec<String> =
+        applied.done.iter().map(|c| format!("{} {}", c.action.sign(), super::printable(&c.address))).collect();
+    format!("Apply stopped after {} change(s):\n  {}", applied.done.len(), lines.join("\n  "))
 }

@@ -43,7 +43,7 @@ fn the_rename_is_planned_with_a_rewrite_in_every_environment_and_no_secret_shows
 
     let json_run = workspace.run(&["plan", "--format", "json", "--show-values"]).expect(0);
     let document: Value = serde_json::from_str(&json_run.stdout).unwrap();
-    assert_eq!(document["format_version"], 1);
+    assert_eq!(document["format_version"], 2);
     let rewrites: Vec<&str> = document["changes"]
         .as_array()
         .unwrap()

@@ -35,6 +35,7 @@ impl<'m, 'l> ProjectDiff<'m, 'l> {
                 continue;
             }
             self.unmanaged.push(Unmanaged {
+                project: self.project_name.clone(),
                 address: format!("{}/{name}", environment.name),
                 kind: Kind::Service,
                 environment: Some(environment.name.clone()),
@@ -66,6 +67,7 @@ impl<'m, 'l> ProjectDiff<'m, 'l> {
         for service in &live.services {
             if !managed.contains(service.id.as_str()) && !deleted.contains(service.id.as_str()) {
                 found.push(Unmanaged {
+                    project: self.project_name.clone(),
                     address: service.name.clone(),
                     kind: Kind::Service,
                     environment: None,

@@ -15,9 +15,12 @@ mod variables;
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use super::{Action, Change, Fingerprint, Id, Kind, Operation, Plan, ProjectFingerprint, Unmanaged};
+use super::{
+    Action, Change, EnvironmentFingerprint, Fingerprint, Id, Kind, Operation, Plan, ProjectFingerprint, Unmanaged,
+};
 use crate::config::model::{Environment, Model, ProjectRef, Service};
 use crate::config::secrets::Secrets;
+use crate::secret::PlanKey;
 use crate::state::{LiveEnvironment, LiveProject};
 
 /// Choices that change what the diff produces.
@@ -25,6 +28,8 @@ use crate::state::{LiveEnvironment, LiveProject};
 pub struct DiffOptions {
     /// Delete live variables the files do not declare, instead of reporting them.
     pub prune: bool,
+    /// Keys the digests the plan keeps instead of values it must not hold.
+    pub key: PlanKey,
 }
 
 /// Computes the plan for every project of `model`. `live[i]` is the live state of the i-th
@@ -33,8 +38,12 @@ pub fn diff(model: &Model, live: &[Option<LiveProject>], secrets: &Secrets, opti
     let mut changes = Vec::new();
     let mut unmanaged = Vec::new();
     let mut warnings = Vec::new();
-    let mut fingerprint =
-        Fingerprint { paths: model.environments.iter().map(|e| e.file.clone()).collect(), projects: Vec::new() };
+    let mut fingerprint = Fingerprint {
+        paths: model.environments.iter().map(|e| e.file.clone()).collect(),
+        prune: options.prune,
+        key_id: options.key.id(),
+        ..Fingerprint::default()
+    };
     for (index, (project, environments)) in model.projects().into_iter().enumerate() {
         let live = live.get(index).and_then(Option::as_ref);
         let mut project_diff = ProjectDiff::new(project, live, secrets, options);
@@ -53,7 +62,16 @@ fn project_fingerprint(project: &ProjectRef, live: Option<&LiveProject>) -> Proj
         name: project.to_string(),
         id: live.map(|p| p.id.clone()),
         environments: live
-            .map(|p| p.environments.iter().map(|e| (e.id.clone(), e.config_etag.clone())).collect())
+            .map(|p| {
+                p.environments
+                    .iter()
+                    .map(|e| EnvironmentFingerprint {
+                        id: e.id.clone(),
+                        name: e.name.clone(),
+                        config_etag: e.config_etag.clone(),
+                    })
+                    .collect()
+            })
             .unwrap_or_default(),
         services: live.map(|p| p.services.iter().map(|s| (s.id.clone(), s.name.clone())).collect()).unwrap_or_default(),
     }
@@ -194,6 +212,41 @@ impl<'m, 'l> ProjectDiff<'m, 'l> {
     }
 }
 
+/// Where a set of variables lives: an environment, and a service or the shared variables.
+struct VariableTarget<'a, 'm, 'l> {
+    environment: &'a EnvironmentMatch<'m, 'l>,
+    service: Option<&'m Service>,
+    service_id: Option<&'a Id>,
+}
+
+impl VariableTarget<'_, '_, '_> {
+    fn address(&self, name: &str) -> String {
+        let owner = self.service.map_or("shared", |s| s.name.as_str());
+        format!("{}/{owner}/{name}", self.environment.name)
+    }
+
+    fn kind(&self) -> Kind {
+        if self.service.is_some() {
+            Kind::Variable
+        } else {
+            Kind::SharedVariable
+        }
+    }
+
+    fn change(&self, project: &str, action: Action, name: &str, reason: String, operation: Operation) -> Change {
+        // Every rewrite is a reference change, whether the variable is declared or not.
+        let kind = if action == Action::Rewrite { Kind::Reference } else { self.kind() };
+        let change = Change::new(project, self.address(name), action, kind, operation)
+            .in_environment(&self.environment.name)
+            .named(name)
+            .because(reason);
+        match self.service {
+            Some(service) => change.of_service(&service.name),
+            None => change,
+        }
+    }
+}
+
 /// Every desired service of a project, across its environment files, in name order.
 fn desired_services<'m>(environments: &[&'m Environment]) -> Vec<DesiredService<'m>> {
     let mut services: BTreeMap<&'m str, DesiredService<'m>> = BTreeMap::new();
@@ -218,7 +271,7 @@ mod tests {
     use super::*;
     use crate::config;
     use crate::plan::{WireValue, MASK};
-    use crate::secret::sha256_hex;
+    use crate::secret::PlanKey;
     use crate::state::{LiveInstance, LiveService, LiveValue::Value};
 
     fn model(files: &[(&str, &str)]) -> Model {
@@ -298,9 +351,10 @@ DATABASE_URL = "$<<platform-db.DATABASE_URL>>"
         assert_eq!(environment, &Id::Live("e-staging".into()));
         // Staging has no file: its value is not railform's, so the plan keeps only a hash of it.
         let renames = vec![("Postgres-OG9n".to_string(), "platform-db".to_string())];
-        let sha256 = sha256_hex("${{Postgres-OG9n.DATABASE_URL}}");
-        let sha256_after = sha256_hex("${{platform-db.DATABASE_URL}}");
-        assert_eq!(variables["DATABASE_URL"], WireValue::Rewrite { renames, sha256, sha256_after });
+        let key = PlanKey::default();
+        let digest = key.digest("${{Postgres-OG9n.DATABASE_URL}}");
+        let digest_after = key.digest("${{platform-db.DATABASE_URL}}");
+        assert_eq!(variables["DATABASE_URL"], WireValue::Rewrite { renames, digest, digest_after });
         assert_eq!(plan.summary.line(), "Plan: 0 to add, 2 to change, 0 to destroy, 1 to rename.");
     }
 
@@ -317,8 +371,8 @@ DATABASE_URL = "$<<platform-db.DATABASE_URL>>"
         let plan = diff(&model(&[("dev.toml", DEV)]), &[Some(live)], &Secrets::default(), &DiffOptions::default());
         assert_eq!(actions(&plan), ["Rewrite staging/platform-api/DATABASE_URL", "Deploy staging/platform-api"]);
         let Operation::UpsertVariables { variables, .. } = &plan.changes[0].operation else { panic!() };
-        assert!(matches!(&variables["DATABASE_URL"], WireValue::Rewrite { sha256, .. }
-            if *sha256 == sha256_hex("x ${{Postgres-OG9n.DATABASE_URL}}")));
+        assert!(matches!(&variables["DATABASE_URL"], WireValue::Rewrite { digest, .. }
+            if *digest == PlanKey::default().digest("x ${{Postgres-OG9n.DATABASE_URL}}")));
         // Only the references are shown for a value railform does not manage.
         assert_eq!(plan.changes[0].before.as_deref(), Some("${{Postgres-OG9n.DATABASE_URL}}"));
     }
@@ -393,7 +447,8 @@ DATABASE_URL = "$<<platform-db.DATABASE_URL>>"
             ["dev/platform-api/HAND_EDIT"]
         );
         assert!(!plan.is_empty(), "drift is not an empty plan");
-        let pruned = diff(&model, &[Some(live)], &Secrets::default(), &DiffOptions { prune: true });
+        let pruned =
+            diff(&model, &[Some(live)], &Secrets::default(), &DiffOptions { prune: true, ..DiffOptions::default() });
         assert_eq!(actions(&pruned), ["Delete dev/platform-api/HAND_EDIT", "Deploy dev/platform-api"]);
     }
 

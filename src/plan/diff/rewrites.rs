@@ -4,11 +4,9 @@
 
 use std::collections::BTreeMap;
 
-use super::variables::VariableTarget;
-use super::{EnvironmentMatch, ProjectDiff, Rename};
+use super::{EnvironmentMatch, ProjectDiff, Rename, VariableTarget};
 use crate::plan::{Action, Change, Id, Kind, Operation, WireValue};
 use crate::refs::{self, Target};
-use crate::secret::sha256_hex;
 use crate::state::{LiveInstance, LiveValue};
 
 impl<'m, 'l> ProjectDiff<'m, 'l> {
@@ -39,8 +37,8 @@ impl<'m, 'l> ProjectDiff<'m, 'l> {
         let owner_name = owner.map_or("shared", |(service, _)| service);
         let wire = WireValue::Rewrite {
             renames: renames.iter().map(|r| (r.old.clone(), r.new.clone())).collect(),
-            sha256: sha256_hex(text),
-            sha256_after: sha256_hex(&rewritten),
+            digest: self.options.key.digest(text),
+            digest_after: self.options.key.digest(&rewritten),
         };
         let operation = Operation::UpsertVariables {
             project: self.project_id.clone(),

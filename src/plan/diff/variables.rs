@@ -5,11 +5,10 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use super::rewrites::{apply_renames, reference_summary, rewrite_reason};
-use super::{DesiredService, EnvironmentMatch, ProjectDiff, Rename};
+use super::{DesiredService, EnvironmentMatch, ProjectDiff, Rename, VariableTarget};
 use crate::config::model::{Environment, Service, Source, Variable, VariableValue};
 use crate::plan::{Action, Change, Id, Kind, Operation, SecretSource, Unmanaged, WireValue, MASK};
 use crate::refs;
-use crate::secret::sha256_hex;
 use crate::state::{LiveInstance, LiveSource, LiveValue};
 
 impl<'m, 'l> ProjectDiff<'m, 'l> {
@@ -180,6 +179,7 @@ impl<'m, 'l> ProjectDiff<'m, 'l> {
                 continue;
             }
             self.unmanaged.push(Unmanaged {
+                project: self.project_name.clone(),
                 address,
                 kind: target.kind(),
                 environment: Some(target.environment.name.clone()),
@@ -230,7 +230,10 @@ impl<'m, 'l> ProjectDiff<'m, 'l> {
                 if live_value.is_some_and(|value| value == secret.expose()) {
                     return None;
                 }
-                let wire = WireValue::Secret(SecretSource::Env { name: env_name.clone(), sha256: secret.sha256() });
+                let wire = WireValue::Secret(SecretSource::Env {
+                    name: env_name.clone(),
+                    digest: self.options.key.digest_secret(secret),
+                });
                 let (action, reason) = match live_value {
                     None => (Action::Create, format!("from ${env_name}")),
                     Some(_) => (Action::Update, format!("${env_name} holds a different value")),
@@ -248,8 +251,9 @@ impl<'m, 'l> ProjectDiff<'m, 'l> {
                 }
                 let wire = if *sensitive {
                     WireValue::Secret(SecretSource::File {
+                        file: target.environment.desired.map(|e| e.file.clone()).unwrap_or_default(),
                         address: address.clone(),
-                        sha256: sha256_hex(&desired_wire),
+                        digest: self.options.key.digest(&desired_wire),
                     })
                 } else {
                     WireValue::Plain(desired_wire.clone())
@@ -276,48 +280,6 @@ impl<'m, 'l> ProjectDiff<'m, 'l> {
         };
         let change = target.change(&self.project_name, action, name, reason, upsert(wire));
         Some(change.sensitive(sensitive).values(before, after))
-    }
-}
-
-/// Where a set of variables lives: an environment, and a service or the shared variables.
-pub(super) struct VariableTarget<'a, 'm, 'l> {
-    pub(super) environment: &'a EnvironmentMatch<'m, 'l>,
-    pub(super) service: Option<&'m Service>,
-    pub(super) service_id: Option<&'a Id>,
-}
-
-impl VariableTarget<'_, '_, '_> {
-    pub(super) fn address(&self, name: &str) -> String {
-        let owner = self.service.map_or("shared", |s| s.name.as_str());
-        format!("{}/{owner}/{name}", self.environment.name)
-    }
-
-    pub(super) fn kind(&self) -> Kind {
-        if self.service.is_some() {
-            Kind::Variable
-        } else {
-            Kind::SharedVariable
-        }
-    }
-
-    pub(super) fn change(
-        &self,
-        project: &str,
-        action: Action,
-        name: &str,
-        reason: String,
-        operation: Operation,
-    ) -> Change {
-        // Every rewrite is a reference change, whether the variable is declared or not.
-        let kind = if action == Action::Rewrite { Kind::Reference } else { self.kind() };
-        let change = Change::new(project, self.address(name), action, kind, operation)
-            .in_environment(&self.environment.name)
-            .named(name)
-            .because(reason);
-        match self.service {
-            Some(service) => change.of_service(&service.name),
-            None => change,
-        }
     }
 }
 
