@@ -5,7 +5,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 cargo build --release --bin railform --example bench
-target="${CARGO_TARGET_DIR:-target}"
+# Absolute: the harness runs railform from other folders (and through GNU time).
+target="$(cd "${CARGO_TARGET_DIR:-target}" && pwd)"
 if [ "$#" -eq 0 ]; then
   set -- --out docs/BENCHMARKS.md
 fi

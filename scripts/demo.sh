@@ -13,13 +13,13 @@ railform=target/debug/railform
 paths=("${@:-environments}")
 
 target=()
+secrets=()
 if [ -z "${RAILWAY_API_TOKEN:-}" ] && [ -z "${RAILWAY_TOKEN:-}" ]; then
   echo "No Railway token set: using the built-in emulator (.railform/emulator.json)."
   target=(--emulator)
-  # The example reads these secrets with { from_env = … }; demo values for the emulator only.
-  export DEV_JWT_SECRET="${DEV_JWT_SECRET:-demo-dev-jwt-secret}"
-  export STAGING_JWT_SECRET="${STAGING_JWT_SECRET:-demo-staging-jwt-secret}"
-  export PROD_JWT_SECRET="${PROD_JWT_SECRET:-demo-prod-jwt-secret}"
+  # The example reads its JWT secrets with { from_env = … }: demo values, for the emulator only.
+  # Run railform yourself the same way: railform --emulator plan --env-file examples/demo.env
+  secrets=(--env-file examples/demo.env)
   if [ ! -f .railform/emulator.json ]; then
     echo "A fresh emulator: first building the project as it was made by hand in the dashboard"
     echo "(examples/dashboard/: a database still named Postgres-OG9n, referenced by name)."
@@ -27,16 +27,21 @@ if [ -z "${RAILWAY_API_TOKEN:-}" ] && [ -z "${RAILWAY_TOKEN:-}" ]; then
   fi
 fi
 
-step() { printf '\n\033[1m$ railform %s\033[0m\n' "$*"; }
+# Bold headings on a terminal only: a log or a pipe gets plain text.
+if [ -t 1 ] && [ -z "${NO_COLOR:-}" ]; then
+  step() { printf '\n\033[1m$ railform %s\033[0m\n' "$*"; }
+else
+  step() { printf '\n$ railform %s\n' "$*"; }
+fi
 step validate "${paths[@]}"
 "$railform" validate "${paths[@]}"
 step graph "${paths[@]}"
 "$railform" graph "${paths[@]}"
 step plan "${paths[@]}"
-"$railform" "${target[@]}" plan "${paths[@]}"
+"$railform" "${target[@]}" plan "${secrets[@]}" "${paths[@]}"
 step apply --yes "${paths[@]}"
-"$railform" "${target[@]}" apply --yes "${paths[@]}"
+"$railform" "${target[@]}" apply --yes "${secrets[@]}" "${paths[@]}"
 step plan --detailed-exitcode "${paths[@]}"
-"$railform" "${target[@]}" plan --detailed-exitcode "${paths[@]}"
+"$railform" "${target[@]}" plan --detailed-exitcode "${secrets[@]}" "${paths[@]}"
 echo
 echo "Done: Railway matches ${paths[*]} (plan --detailed-exitcode exited 0)."

@@ -55,6 +55,8 @@ fn main() -> anyhow::Result<()> {
     if !railform.is_file() {
         bail!("{} does not exist: build it first with `cargo build --release`", railform.display());
     }
+    // Absolute, since railform is started from other folders (and through GNU time).
+    let railform = std::path::absolute(&railform)?;
     let (workloads, repetitions) = if args.quick {
         (vec![shape(1, 10), shape(3, 50)], 1)
     } else {

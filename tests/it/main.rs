@@ -12,6 +12,7 @@ mod fuzz;
 mod harness;
 mod hostile;
 mod import;
+mod newcomer;
 mod plan;
 mod secrets;
 mod seed;

@@ -30,7 +30,7 @@ impl<'m, 'l> ProjectDiff<'m, 'l> {
                 continue;
             }
             let name = self.service_name(service_id, renames);
-            let deleted = desired.services.get(&name).is_some_and(|s| s.delete);
+            let deleted = desired.services.get(&name).is_some_and(|s| s.delete) || self.tombstoned.contains(service_id);
             if deleted {
                 continue;
             }
@@ -46,8 +46,18 @@ impl<'m, 'l> ProjectDiff<'m, 'l> {
         }
     }
 
-    pub(super) fn report_unmanaged_services(&mut self, service_ids: &BTreeMap<&'m str, Id>) {
+    /// Live services that no file declares and that have no instance in a planned environment:
+    /// reported project-wide, but only when every environment of the project is planned (or the
+    /// service has no instance anywhere), since planning a subset of the environments reports
+    /// drift only in those.
+    pub(super) fn report_unmanaged_services(
+        &mut self,
+        service_ids: &BTreeMap<&'m str, Id>,
+        environments: &[EnvironmentMatch<'m, 'l>],
+    ) {
         let Some(live) = self.live else { return };
+        let planned: BTreeSet<&str> = environments.iter().filter_map(|e| e.live.map(|l| l.id.as_str())).collect();
+        let every_environment_planned = live.environments.iter().all(|e| planned.contains(e.id.as_str()));
         let managed: BTreeSet<&str> = service_ids
             .values()
             .filter_map(|id| match id {
@@ -65,7 +75,11 @@ impl<'m, 'l> ProjectDiff<'m, 'l> {
             .collect();
         let mut found = Vec::new();
         for service in &live.services {
-            if !managed.contains(service.id.as_str()) && !deleted.contains(service.id.as_str()) {
+            let declared = managed.contains(service.id.as_str())
+                || deleted.contains(service.id.as_str())
+                || self.tombstoned.contains(&service.id);
+            let nowhere = live.environments.iter().all(|e| e.instance(&service.id).is_none());
+            if !declared && (every_environment_planned || nowhere) {
                 found.push(Unmanaged {
                     project: self.project_name.clone(),
                     address: service.name.clone(),

@@ -42,7 +42,7 @@ impl<'m, 'l> ProjectDiff<'m, 'l> {
                         desired.name == "production" || desired.renamed_from.iter().any(|n| n == "production");
                     if self.live.is_none() && is_default && !default_environment_taken {
                         default_environment_taken = true;
-                        let id = Id::New("project/production".to_string());
+                        let id = Id::New(self.key("project/production"));
                         if desired.name != "production" {
                             let operation =
                                 Operation::RenameEnvironment { environment: id.clone(), name: desired.name.clone() };
@@ -62,7 +62,7 @@ impl<'m, 'l> ProjectDiff<'m, 'l> {
                         }
                         (id, None)
                     } else {
-                        let key = format!("environment:{}", desired.name);
+                        let key = self.key(&format!("environment:{}", desired.name));
                         let operation = Operation::CreateEnvironment {
                             key: key.clone(),
                             project: self.project_id.clone(),
@@ -108,6 +108,7 @@ impl<'m, 'l> ProjectDiff<'m, 'l> {
             let tombstone = service.declarations.iter().all(|(_, declared)| declared.delete);
             if tombstone {
                 if let Some(live) = live {
+                    self.tombstoned.insert(live.id.clone());
                     self.plan_delete(service, &live.id, environments);
                 }
                 continue;
@@ -131,7 +132,7 @@ impl<'m, 'l> ProjectDiff<'m, 'l> {
                     Id::Live(live.id.clone())
                 }
                 None => {
-                    let key = format!("service:{}", service.name);
+                    let key = self.key(&format!("service:{}", service.name));
                     let in_environments: Vec<Id> = service
                         .declarations
                         .iter()
@@ -147,7 +148,7 @@ impl<'m, 'l> ProjectDiff<'m, 'l> {
                             live.environments.len() > environments.iter().filter(|e| e.live.is_some()).count()
                         }
                         // A new project starts with `production`: unfiled unless a file claims it.
-                        None => !environments.iter().any(|e| e.id == Id::New("project/production".to_string())),
+                        None => !environments.iter().any(|e| e.id == Id::New(self.key("project/production"))),
                     };
                     let everywhere = in_environments.len() == environments.len() && !unfiled;
                     let operation = Operation::CreateService {

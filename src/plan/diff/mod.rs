@@ -135,6 +135,8 @@ struct ProjectDiff<'m, 'l> {
     warnings: Vec<String>,
     /// Instances (environment name, service name) that need a deploy.
     to_deploy: BTreeMap<(String, String), (Id, Id)>,
+    /// Live services the files mark `delete = true`: declared, so never unmanaged.
+    tombstoned: BTreeSet<String>,
 }
 
 impl<'m, 'l> ProjectDiff<'m, 'l> {
@@ -153,12 +155,13 @@ impl<'m, 'l> ProjectDiff<'m, 'l> {
             options,
             project_id: match live {
                 Some(p) => Id::Live(p.id.clone()),
-                None => Id::New("project".to_string()),
+                None => Id::New(format!("{project}/project")),
             },
             changes: Vec::new(),
             unmanaged: Vec::new(),
             warnings: Vec::new(),
             to_deploy: BTreeMap::new(),
+            tombstoned: BTreeSet::new(),
         }
     }
 
@@ -172,7 +175,7 @@ impl<'m, 'l> ProjectDiff<'m, 'l> {
                 ));
                 return;
             }
-            let operation = Operation::CreateProject { key: "project".to_string(), name: name.clone() };
+            let operation = Operation::CreateProject { key: self.key("project"), name: name.clone() };
             self.add(
                 Change::new(&self.project_name, format!("project:{name}"), Action::Create, Kind::Project, operation)
                     .because("the project does not exist yet"),
@@ -191,7 +194,7 @@ impl<'m, 'l> ProjectDiff<'m, 'l> {
             self.report_undeclared_instances(environment, desired, &service_ids, &renames);
         }
         self.rewrite_unfiled_environments(&matched, &renames);
-        self.report_unmanaged_services(&service_ids);
+        self.report_unmanaged_services(&service_ids, &matched);
         for environment in &matched {
             self.deploy_dependents(environment, &service_ids, &renames);
         }
@@ -205,6 +208,12 @@ impl<'m, 'l> ProjectDiff<'m, 'l> {
             Some(name) => renames.iter().find(|r| r.old == name).map_or(name, |r| r.new.as_str()).to_string(),
             None => service_id.to_string(),
         }
+    }
+
+    /// The key of something this plan creates: scoped to the project, so two new projects
+    /// that both have a `dev` or an `api` never share one.
+    fn key(&self, what: &str) -> String {
+        format!("{}/{what}", self.project)
     }
 
     pub(super) fn add(&mut self, change: Change) {
@@ -499,7 +508,7 @@ DATABASE_URL = "$<<platform-db.DATABASE_URL>>"
         assert!(got.contains(&"Create prod/api/source".to_string()));
         assert_eq!(got.iter().filter(|a| a.starts_with("Deploy")).count(), 4);
         assert!(
-            matches!(&plan.changes[2].operation, Operation::RenameEnvironment { environment: Id::New(key), .. } if key == "project/production")
+            matches!(&plan.changes[2].operation, Operation::RenameEnvironment { environment: Id::New(key), .. } if key.ends_with("/project/production"))
         );
     }
 }
