@@ -129,7 +129,8 @@ pub enum VariableValue {
     /// A literal, possibly with references (kept as written; `$<<…>>` or `${{…}}`).
     Literal { value: String, sensitive: bool },
     /// Read from the process environment when planning; always sensitive.
-    FromEnv { name: String },
+    /// `allow_empty`: an empty value is what is meant (without it, empty is an error like unset).
+    FromEnv { name: String, allow_empty: bool },
     /// Generated once when first created, never rotated, compared by presence only.
     Generate { length: usize, alphabet: String },
     /// Must exist live; its value is not managed.
@@ -141,7 +142,9 @@ impl fmt::Debug for VariableValue {
         match self {
             VariableValue::Literal { sensitive: true, .. } => f.write_str("Literal(***)"),
             VariableValue::Literal { value, .. } => f.debug_tuple("Literal").field(value).finish(),
-            VariableValue::FromEnv { name } => f.debug_struct("FromEnv").field("name", name).finish(),
+            VariableValue::FromEnv { name, allow_empty } => {
+                f.debug_struct("FromEnv").field("name", name).field("allow_empty", allow_empty).finish()
+            }
             VariableValue::Generate { length, alphabet } => {
                 f.debug_struct("Generate").field("length", length).field("alphabet", alphabet).finish()
             }

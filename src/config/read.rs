@@ -28,7 +28,8 @@ const SERVICE_KEYS: &[&str] = &[
     "variables",
 ];
 const VOLUME_KEYS: &[&str] = &["mount"];
-const VARIABLE_KEYS: &[&str] = &["value", "sensitive", "from_env", "generate", "length", "alphabet", "preserve"];
+const VARIABLE_KEYS: &[&str] =
+    &["value", "sensitive", "from_env", "allow_empty", "generate", "length", "alphabet", "preserve"];
 const DEFAULT_ALPHABET: &str = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789";
 
 /// Reads typed values out of located tree nodes, collecting diagnostics.
@@ -353,7 +354,9 @@ impl Reader<'_> {
                     );
                     return None;
                 }
-                Some(VariableValue::FromEnv { name: env_name })
+                let allow_empty =
+                    table.get("allow_empty").and_then(|e| self.boolean(e, "allow_empty")).unwrap_or(false);
+                Some(VariableValue::FromEnv { name: env_name, allow_empty })
             }
             "generate" => {
                 let entry = &table["generate"];

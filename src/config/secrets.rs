@@ -1,5 +1,7 @@
 //! Values of `{ from_env = "NAME" }` variables, read from railform's own process environment
-//! when planning. A missing variable is a diagnostic at the line that asks for it.
+//! when planning. A missing variable is a diagnostic at the line that asks for it, and so is an
+//! empty one (what a CI secret that was never set usually becomes) unless the file says
+//! `allow_empty = true`: an empty value would wipe the secret in every environment.
 
 use std::collections::BTreeMap;
 
@@ -27,11 +29,20 @@ impl Secrets {
                 .iter()
                 .chain(environment.services.values().filter(|s| !s.delete).flat_map(|s| s.variables.iter()));
             for (name, variable) in variables {
-                let VariableValue::FromEnv { name: env_name } = &variable.value else { continue };
+                let VariableValue::FromEnv { name: env_name, allow_empty } = &variable.value else { continue };
                 if secrets.contains_key(env_name) {
                     continue;
                 }
                 match lookup(env_name) {
+                    Some(value) if value.is_empty() && !allow_empty => diagnostics.push(
+                        Diagnostic::error(format!("`{name}` reads ${env_name}, which is set but empty"))
+                            .at(variable.at.clone())
+                            .label("from_env")
+                            .hint(format!(
+                                "set {env_name} to the secret (in CI: check the secret exists), or write \
+                                 {{ from_env = \"{env_name}\", allow_empty = true }} if empty is meant"
+                            )),
+                    ),
                     Some(value) => {
                         secrets.insert(env_name.clone(), Secret::new(value));
                     }

@@ -42,6 +42,9 @@ pub async fn make_plan(session: &Session, prepared: &Prepared, paths: &[PathBuf]
     let live = session.read_live(&prepared.model).await?;
     let mut plan =
         diff::diff(&prepared.model, &live, &prepared.secrets, &diff::DiffOptions { prune, key: key.clone() });
+    if !plan.errors.is_empty() {
+        anyhow::bail!("the files cannot be planned against Railway:\n  {}", plan.errors.join("\n  "));
+    }
     plan.fingerprint.files = saved::files_digest(paths, &key)?;
     Ok(plan)
 }

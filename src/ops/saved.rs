@@ -29,12 +29,14 @@ pub fn load(path: &Path) -> anyhow::Result<Plan> {
         .and_then(|value| value.get("format_version").and_then(serde_json::Value::as_u64));
     if let Some(version) = version.filter(|v| *v != u64::from(FORMAT_VERSION)) {
         anyhow::bail!(
-            "{} has format_version {version}, this railform reads {FORMAT_VERSION}: make the plan again with this railform",
+            "{} has format_version {version}, this railform reads {FORMAT_VERSION}. Nothing was changed; make the \
+             plan again with this railform",
             path.display()
         );
     }
-    serde_json::from_str(&text)
-        .with_context(|| format!("{} is not a plan saved by `railform plan --out`", path.display()))
+    serde_json::from_str(&text).with_context(|| {
+        format!("{} is not a plan saved by `railform plan --out`. Nothing was changed", path.display())
+    })
 }
 
 /// A keyed digest of every regular file under `paths` (recursively; folders are walked once,

@@ -30,6 +30,10 @@ pub struct Plan {
     pub summary: Summary,
     /// What the plan was computed against, checked by `apply --plan` before it changes anything.
     pub fingerprint: Fingerprint,
+    /// Why the files cannot be applied to what is live (a pinned id that matches nothing…);
+    /// a plan with errors is refused before anything is written.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub errors: Vec<String>,
 }
 
 impl Plan {
@@ -40,7 +44,7 @@ impl Plan {
         fingerprint: Fingerprint,
     ) -> Plan {
         let summary = Summary::of(&changes, &unmanaged);
-        Plan { format_version: FORMAT_VERSION, changes, unmanaged, warnings, summary, fingerprint }
+        Plan { format_version: FORMAT_VERSION, changes, unmanaged, warnings, summary, fingerprint, errors: Vec::new() }
     }
 
     /// True when applying would change nothing and nothing unmanaged was found.

@@ -16,4 +16,5 @@ mod newcomer;
 mod plan;
 mod secrets;
 mod seed;
+mod tampering;
 mod validate;

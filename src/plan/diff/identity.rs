@@ -101,6 +101,30 @@ impl<'m, 'l> ProjectDiff<'m, 'l> {
         let mut renames = Vec::new();
         for service in services {
             let by_id = service.pinned_id.and_then(|id| live_services.iter().find(|s| s.id == id));
+            if let Some(pinned) = service.pinned_id {
+                let file = service.declarations.first().map_or("", |(i, _)| environments[*i].desired_file());
+                match by_id {
+                    None => {
+                        self.errors.push(format!(
+                            "{file}: service `{}` pins id = \"{pinned}\", and project {} has no service with that id. \
+                             Fix the id, or remove it to find the service by name",
+                            service.name, self.project_name
+                        ));
+                        continue;
+                    }
+                    Some(live) if live.name != service.name => {
+                        if let Some(other) = live_services.iter().find(|s| s.name == service.name && s.id != live.id) {
+                            self.errors.push(format!(
+                                "{file}: service `{}` pins the id of live service `{}`, but another live service \
+                                 ({}) is already named `{}`: the rename would collide. Fix the pinned id",
+                                service.name, live.name, other.id, service.name
+                            ));
+                            continue;
+                        }
+                    }
+                    Some(_) => {}
+                }
+            }
             let by_name = || live_services.iter().find(|s| s.name == service.name);
             let by_old_name =
                 || service.renamed_from.iter().find_map(|old| live_services.iter().find(|s| s.name == *old));

@@ -38,6 +38,7 @@ pub fn diff(model: &Model, live: &[Option<LiveProject>], secrets: &Secrets, opti
     let mut changes = Vec::new();
     let mut unmanaged = Vec::new();
     let mut warnings = Vec::new();
+    let mut errors = Vec::new();
     let mut fingerprint = Fingerprint {
         paths: model.environments.iter().map(|e| e.file.clone()).collect(),
         prune: options.prune,
@@ -51,10 +52,13 @@ pub fn diff(model: &Model, live: &[Option<LiveProject>], secrets: &Secrets, opti
         changes.extend(project_diff.changes);
         unmanaged.extend(project_diff.unmanaged);
         warnings.extend(project_diff.warnings);
+        errors.extend(project_diff.errors);
         fingerprint.projects.push(project_fingerprint(project, live));
     }
     changes.sort_by_key(phase);
-    Plan::new(changes, unmanaged, warnings, fingerprint)
+    let mut plan = Plan::new(changes, unmanaged, warnings, fingerprint);
+    plan.errors = errors;
+    plan
 }
 
 fn project_fingerprint(project: &ProjectRef, live: Option<&LiveProject>) -> ProjectFingerprint {
@@ -107,6 +111,13 @@ struct DesiredService<'m> {
     declarations: Vec<(usize, &'m Service)>,
 }
 
+impl EnvironmentMatch<'_, '_> {
+    /// The file that describes this environment (empty for an unfiled one).
+    fn desired_file(&self) -> &str {
+        self.desired.map_or("", |e| e.file.as_str())
+    }
+}
+
 /// An environment of the project: desired (from a file) and/or live.
 struct EnvironmentMatch<'m, 'l> {
     name: String,
@@ -137,6 +148,8 @@ struct ProjectDiff<'m, 'l> {
     to_deploy: BTreeMap<(String, String), (Id, Id)>,
     /// Live services the files mark `delete = true`: declared, so never unmanaged.
     tombstoned: BTreeSet<String>,
+    /// What makes the plan impossible (a pinned id that matches nothing…).
+    errors: Vec<String>,
 }
 
 impl<'m, 'l> ProjectDiff<'m, 'l> {
@@ -162,6 +175,7 @@ impl<'m, 'l> ProjectDiff<'m, 'l> {
             warnings: Vec::new(),
             to_deploy: BTreeMap::new(),
             tombstoned: BTreeSet::new(),
+            errors: Vec::new(),
         }
     }
 

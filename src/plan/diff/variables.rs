@@ -7,6 +7,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use super::rewrites::{apply_renames, reference_summary, rewrite_reason};
 use super::{DesiredService, EnvironmentMatch, ProjectDiff, Rename, VariableTarget};
 use crate::config::model::{Environment, Service, Source, Variable, VariableValue};
+use crate::import::credentials::credential_reason;
 use crate::plan::{Action, Change, Id, Kind, Operation, SecretSource, Unmanaged, WireValue, MASK};
 use crate::refs;
 use crate::state::{LiveInstance, LiveSource, LiveValue};
@@ -203,7 +204,7 @@ impl<'m, 'l> ProjectDiff<'m, 'l> {
         renames: &[Rename],
     ) -> Option<Change> {
         let address = target.address(name);
-        let sensitive = variable.value.is_sensitive();
+        let mut sensitive = variable.value.is_sensitive();
         let upsert = |value: WireValue| Operation::UpsertVariables {
             project: self.project_id.clone(),
             environment: target.environment.id.clone(),
@@ -221,7 +222,7 @@ impl<'m, 'l> ProjectDiff<'m, 'l> {
                 None,
                 Some(MASK.to_string()),
             ),
-            (VariableValue::FromEnv { name: env_name }, live) => {
+            (VariableValue::FromEnv { name: env_name, .. }, live) => {
                 let secret = self.secrets.get(env_name)?;
                 let live_value = match live {
                     Some(LiveValue::Value(value)) => Some(value),
@@ -240,7 +241,7 @@ impl<'m, 'l> ProjectDiff<'m, 'l> {
                 };
                 (action, reason, wire, live_value.map(|_| MASK.to_string()), Some(MASK.to_string()))
             }
-            (VariableValue::Literal { value, sensitive }, live) => {
+            (VariableValue::Literal { value, sensitive: declared_sensitive }, live) => {
                 let desired_wire = refs::to_railway_syntax(value);
                 let live_value = match live {
                     Some(LiveValue::Value(value)) => Some(value.as_str()),
@@ -249,7 +250,7 @@ impl<'m, 'l> ProjectDiff<'m, 'l> {
                 if live_value == Some(desired_wire.as_str()) {
                     return None;
                 }
-                let wire = if *sensitive {
+                let wire = if *declared_sensitive {
                     WireValue::Secret(SecretSource::File {
                         file: target.environment.desired.map(|e| e.file.clone()).unwrap_or_default(),
                         address: address.clone(),
@@ -266,7 +267,10 @@ impl<'m, 'l> ProjectDiff<'m, 'l> {
                     }
                     (Some(_), _) => (Action::Update, "the live value differs from the file".to_string()),
                 };
-                let shown = |text: &str| if *sensitive { MASK.to_string() } else { text.to_string() };
+                // Sensitive when either side is: a plain value in the file replacing a live secret
+                // (a generated password, a token) must not print the secret as `before`.
+                sensitive |= live_value.is_some_and(|live| credential_reason(name, live).is_some());
+                let shown = |text: &str| if sensitive { MASK.to_string() } else { text.to_string() };
                 let (before, after) = match (action, live_value) {
                     // A rewrite changes only references: show those, not the whole value.
                     (Action::Rewrite, Some(live_value)) => {
