@@ -80,3 +80,25 @@ fn two_applies_from_two_folders_corrupt_nothing() {
         converge(&emulator, &first, &baseline);
     }
 }
+
+/// `cd proj && railform apply` and `railform apply proj/environments` from the parent are the
+/// same project: the lock is per project on the machine, not per folder.
+#[test]
+fn the_lock_belongs_to_the_project_not_the_folder() {
+    let baseline = Baseline::new();
+    let folder = tempfile::tempdir().expect("temp dir");
+    let emulator = Emulator::builder().state(&baseline.copy_into(folder.path())).latency_ms(LATENCY_MS).start();
+    let inside = realistic_workspace(&emulator);
+    let parent = realistic_workspace(&emulator);
+    let first = inside.spawn(&["apply", "--yes", "--prune"]);
+    // Wait until the first apply is under way (it holds the lock from its first request on).
+    let started = std::time::Instant::now();
+    while emulator.stats()["requests"].as_u64().unwrap_or(0) == 0 && started.elapsed().as_secs() < 20 {
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    let second = parent.run(&["apply", "--yes", "--prune", "environments"]);
+    let first = wait_bounded(first, std::time::Duration::from_secs(120)).expect("the first apply ends");
+    assert_eq!(first.code, 0, "{}", first.stderr);
+    assert_eq!(second.code, 1, "the second apply waits for nothing and changes nothing:\n{}", second.stderr);
+    assert!(second.stderr.contains("another railform apply is running for project"), "{}", second.stderr);
+}
