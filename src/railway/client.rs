@@ -62,6 +62,9 @@ pub enum RequestEvent {
     },
     /// A transient fault will be retried after `delay`.
     Retrying { operation: &'static str, attempt: u32, delay: Duration, fault: Fault },
+    /// Railway refused a document (too large or complex): railform reads the same with
+    /// smaller requests instead.
+    FellBack { operation: &'static str, instead: &'static str, reason: String },
 }
 
 /// Receives a [`RequestEvent`] for every attempt; `-v` output and tests plug in here.
@@ -130,6 +133,13 @@ impl Client {
     }
 
     /// HTTP requests sent so far, retries included.
+    /// Tells the observer (if any) about something the callers of [`Client::send`] did.
+    pub fn report(&self, event: &RequestEvent) {
+        if let Some(observer) = &self.observer {
+            observer.observe(event);
+        }
+    }
+
     pub fn requests_sent(&self) -> u64 {
         self.requests_sent.load(Ordering::Relaxed)
     }
@@ -152,7 +162,7 @@ impl Client {
             let started = Instant::now();
             self.requests_sent.fetch_add(1, Ordering::Relaxed);
             let (status, outcome) = self.attempt::<Q>(operation, payload.clone()).await;
-            self.report(RequestEvent::Attempted { operation, attempt, elapsed: started.elapsed(), status });
+            self.report(&RequestEvent::Attempted { operation, attempt, elapsed: started.elapsed(), status });
             let fault = match outcome {
                 Ok(data) => return Ok(data),
                 // A create answered with something unreadable most likely happened.
@@ -169,7 +179,7 @@ impl Client {
                 return Err(ApiError::GaveUp { operation, attempts: attempt, last: fault });
             }
             let delay = self.retry.delay(attempt, &fault);
-            self.report(RequestEvent::Retrying { operation, attempt, delay, fault });
+            self.report(&RequestEvent::Retrying { operation, attempt, delay, fault });
             tokio::time::sleep(delay).await;
         }
     }
@@ -207,12 +217,6 @@ impl Client {
             return (code, Err(AttemptError::Transient(Fault::HtmlBody { status: status.as_u16() })));
         }
         (code, decode_response::<Q>(operation, status, &body))
-    }
-
-    fn report(&self, event: RequestEvent) {
-        if let Some(observer) = &self.observer {
-            observer.observe(&event);
-        }
     }
 }
 

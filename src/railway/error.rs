@@ -66,6 +66,16 @@ impl ApiError {
         matches!(self, ApiError::GraphQl { messages, .. } if messages.iter().any(|m| is_not_authorized(m)))
     }
 
+    /// Whether Railway refused the document itself as too large, too complex or too deep (a
+    /// cost limit), so that smaller requests may get the same answer.
+    pub fn is_refused_as_too_large(&self) -> bool {
+        const WORDS: [&str; 6] =
+            ["complexity", "too complex", "too large", "too many aliases", "query depth", "too deep"];
+        matches!(self, ApiError::GraphQl { messages, .. }
+            if messages.iter().any(|m| { let m = m.to_ascii_lowercase(); WORDS.iter().any(|w| m.contains(w)) }))
+            || matches!(self, ApiError::Http { status: 413, .. })
+    }
+
     /// Whether Railway said the object asked for does not exist.
     pub fn is_not_found(&self) -> bool {
         matches!(self, ApiError::GraphQl { messages, .. }

@@ -60,6 +60,10 @@ operation!(
     ProjectById = "graphql/project_by_id.graphql", Read
 );
 operation!(
+    /// A whole project in one request: services, and every environment's config and etag.
+    ProjectState = "graphql/project_state.graphql", Read
+);
+operation!(
     /// Every project an account token sees, across its workspaces.
     MyProjects = "graphql/my_projects.graphql", Read
 );

@@ -14,6 +14,9 @@ impl RequestObserver for VerboseRequests {
                 let status = status.map_or("no response".to_string(), |s| format!("HTTP {s}"));
                 format!("→ {operation} (attempt {attempt}): {status} in {} ms", elapsed.as_millis())
             }
+            RequestEvent::FellBack { operation, instead, reason } => {
+                format!("⇣ {operation} was refused ({reason}); reading with {instead} instead")
+            }
             RequestEvent::Retrying { operation, attempt, delay, fault } => {
                 format!("↻ {operation}: {fault}; retrying after attempt {attempt} in {} ms", delay.as_millis())
             }

@@ -2,9 +2,12 @@
 //! normalises it into [`LiveProject`], the shape the planner compares the files against. This is
 //! the only place that maps GraphQL answers into railform's model.
 //!
-//! Cost: one request finds the project with its environments and services, then one request per
-//! environment reads its config, all environments concurrently: 1 + E requests in all. (A
-//! workspace token, which Railway's `me` refuses, needs a few more to find a project by name.)
+//! Cost: one request reads a project whose id is known (a pinned `project_id`) with every
+//! environment's config; a project known by name takes one more to find it: at most 2 requests,
+//! whatever the number of environments, services and variables. Should Railway refuse the whole
+//! project in one document (too large or complex), the environments are read one request each,
+//! concurrently (1 + E). A workspace token, which Railway's `me` refuses, needs a few more
+//! requests to find a project by name.
 
 mod config;
 mod live;
@@ -12,7 +15,7 @@ mod live;
 use futures::future::try_join_all;
 
 use crate::railway::operations::{self as ops};
-use crate::railway::{ApiError, Client, Token};
+use crate::railway::{ApiError, Client, RequestEvent, Token};
 
 pub use config::{parse as parse_config, ConfigShapeError, ParsedConfig};
 pub use live::{LiveEnvironment, LiveInstance, LiveProject, LiveService, LiveSource, LiveValue, LiveVolumeMount};
@@ -54,31 +57,88 @@ pub enum StateError {
 /// Reads the selected project and every environment's config. A project that does not exist is
 /// `Ok(None)`: the plan will create it.
 pub async fn read(client: &Client, selector: &ProjectSelector) -> Result<Option<LiveProject>, StateError> {
-    let Some(outline) = find_project(client, selector).await? else {
-        return Ok(None);
+    let id = match (selector, client.token()) {
+        (ProjectSelector::Id(id), Some(Token::Api(_)) | None) => id.clone(),
+        _ => match find_project(client, selector).await? {
+            Some(outline) => outline.id,
+            None => return Ok(None),
+        },
     };
-    let mut environments =
-        try_join_all(outline.environments.iter().map(|env| read_environment(client, &env.id))).await?;
+    match client.send::<ops::ProjectState>(ops::project_state::Variables { id: id.clone() }).await {
+        Ok(data) => whole_project(data.project).map(Some),
+        Err(error) if error.is_not_found() => Ok(None),
+        Err(error) if error.is_refused_as_too_large() => {
+            client.report(&RequestEvent::FellBack {
+                operation: "ProjectState",
+                instead: "one EnvironmentState request per environment",
+                reason: error.to_string(),
+            });
+            match project_by_id(client, &id).await? {
+                Some(outline) => read_per_environment(client, outline).await.map(Some),
+                None => Ok(None),
+            }
+        }
+        Err(error) => Err(error.into()),
+    }
+}
+
+/// A project read in one request.
+fn whole_project(project: ops::project_state::ProjectStateProject) -> Result<LiveProject, StateError> {
+    if project.environments.page_info.has_next_page || project.services.page_info.has_next_page {
+        return Err(StateError::Truncated {
+            what: format!("the environments and services of project {}", project.name),
+        });
+    }
+    let mut environments = Vec::with_capacity(project.environments.edges.len());
+    for edge in project.environments.edges {
+        let environment = edge.node;
+        environments.push(live_environment(
+            environment.id,
+            environment.name,
+            environment.config_etag,
+            environment.config,
+        )?);
+    }
+    let services = project.services.edges.into_iter().map(|edge| Named { id: edge.node.id, name: edge.node.name });
+    Ok(assemble(project.id, project.name, services, environments))
+}
+
+/// A project read one environment per request, concurrently.
+async fn read_per_environment(client: &Client, outline: ProjectOutline) -> Result<LiveProject, StateError> {
+    let environments = try_join_all(outline.environments.iter().map(|env| read_environment(client, &env.id))).await?;
+    Ok(assemble(outline.id, outline.name, outline.services, environments))
+}
+
+/// A [`LiveProject`] with its services and environments in name order.
+fn assemble(
+    id: String,
+    name: String,
+    services: impl IntoIterator<Item = Named>,
+    mut environments: Vec<LiveEnvironment>,
+) -> LiveProject {
     environments.sort_by(|a, b| a.name.cmp(&b.name));
     let mut services: Vec<LiveService> =
-        outline.services.into_iter().map(|service| LiveService { id: service.id, name: service.name }).collect();
+        services.into_iter().map(|service| LiveService { id: service.id, name: service.name }).collect();
     services.sort_by(|a, b| a.name.cmp(&b.name));
-    Ok(Some(LiveProject { id: outline.id, name: outline.name, services, environments }))
+    LiveProject { id, name, services, environments }
 }
 
 /// Reads one environment: its config (variables decrypted) and config etag.
 pub async fn read_environment(client: &Client, environment_id: &str) -> Result<LiveEnvironment, StateError> {
     let variables = ops::environment_state::Variables { id: environment_id.to_owned() };
     let environment = client.send::<ops::EnvironmentState>(variables).await?.environment;
-    let parsed = config::parse(environment.config)
-        .map_err(|shape| StateError::MalformedConfig { environment: environment.name.clone(), shape })?;
-    Ok(LiveEnvironment {
-        id: environment.id,
-        name: environment.name,
-        config_etag: environment.config_etag,
-        shared: parsed.shared,
-        instances: parsed.instances,
-    })
+    live_environment(environment.id, environment.name, environment.config_etag, environment.config)
+}
+
+fn live_environment(
+    id: String,
+    name: String,
+    config_etag: String,
+    config: serde_json::Value,
+) -> Result<LiveEnvironment, StateError> {
+    let parsed =
+        config::parse(config).map_err(|shape| StateError::MalformedConfig { environment: name.clone(), shape })?;
+    Ok(LiveEnvironment { id, name, config_etag, shared: parsed.shared, instances: parsed.instances })
 }
 
 /// An id and a name, as listed in a project outline.

@@ -118,7 +118,7 @@ fn the_example_project_is_provisioned_from_nothing_in_one_apply() {
     emulator.reset_stats();
     workspace.run(&["apply", "--yes"]).expect(0);
     let operations = emulator.stats()["operations"].as_object().unwrap().clone();
-    assert!(operations.keys().all(|name| name == "MyProjects" || name == "EnvironmentState"), "{operations:?}");
+    assert!(operations.keys().all(|name| name == "MyProjects" || name == "ProjectState"), "{operations:?}");
 }
 
 #[test]
@@ -155,7 +155,7 @@ fn a_stale_saved_plan_is_refused_without_a_single_write() {
     let run = workspace.run(&["apply", "--plan", "plan.json", "--yes"]).expect(1);
     assert!(run.stderr.contains("stale"), "{}", run.stderr);
     let operations = emulator.stats()["operations"].as_object().unwrap().clone();
-    assert!(operations.keys().all(|name| name == "MyProjects" || name == "EnvironmentState"), "{operations:?}");
+    assert!(operations.keys().all(|name| name == "MyProjects" || name == "ProjectState"), "{operations:?}");
 
     // A fresh saved plan applies.
     workspace.run(&["plan", "--out", "plan.json"]).expect(0);
@@ -260,7 +260,7 @@ fn a_saved_plan_is_refused_when_a_from_env_secret_changed_since() {
     assert!(run.stderr.contains("$TEST_JWT_SECRET changed since the plan was made"), "{}", run.stderr);
     assert!(!run.stderr.contains("another-value") && !run.stderr.contains(JWT_VALUE));
     let operations = emulator.stats()["operations"].as_object().unwrap().clone();
-    assert!(operations.keys().all(|name| name == "MyProjects" || name == "EnvironmentState"), "{operations:?}");
+    assert!(operations.keys().all(|name| name == "MyProjects" || name == "ProjectState"), "{operations:?}");
 }
 
 #[test]

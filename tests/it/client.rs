@@ -222,6 +222,7 @@ fn project_json(id: &str, name: &str, environments: &[(&str, &str)], services: &
     project
 }
 
+/// The answer to the one read of a project by id (`ProjectState`): a project with no environments.
 fn project_by_id_reply() -> Reply {
     Reply::Json(json!({"data": {"project": project_json("p1", "platform", &[], &[])}}))
 }
@@ -305,10 +306,10 @@ async fn persistent_faults_give_up_after_the_bound_with_a_clear_error() {
     let StateError::Api(ApiError::GaveUp { operation, attempts, .. }) = &error else {
         panic!("expected GaveUp, got {error:?}");
     };
-    assert_eq!((*operation, *attempts), ("ProjectById", 4));
+    assert_eq!((*operation, *attempts), ("ProjectState", 4));
     assert_eq!(server.count(), 4);
     let message = error.to_string();
-    assert!(message.contains("ProjectById") && message.contains("4 attempts") && message.contains("503"), "{message}");
+    assert!(message.contains("ProjectState") && message.contains("4 attempts") && message.contains("503"), "{message}");
 }
 
 #[tokio::test]
@@ -342,7 +343,7 @@ async fn not_authorized_hints_at_the_tokens() {
     let client = client_for(&server, api_token());
     let error = read_project_by_id(&client).await.unwrap_err();
     let message = error.to_string();
-    assert!(message.contains("ProjectById") && message.contains("Not Authorized"), "{message}");
+    assert!(message.contains("ProjectState") && message.contains("Not Authorized"), "{message}");
     assert!(message.contains("RAILWAY_API_TOKEN") && message.contains("RAILWAY_TOKEN"), "{message}");
     assert!(!message.contains("account-token-value"), "{message}");
 }
@@ -352,7 +353,10 @@ async fn each_token_travels_in_its_own_header_and_never_both() {
     let server = ScriptedServer::start(|_, _| project_by_id_reply()).await;
     read_project_by_id(&client_for(&server, api_token())).await.unwrap();
     let project_token = Some(Token::Project(Secret::new("project-token-value")));
-    let scope = ScriptedServer::start(|_, _| {
+    let scope = ScriptedServer::start(|_, request| {
+        if request.operation() != "ProjectTokenScope" {
+            return project_by_id_reply();
+        }
         let project = project_json("p1", "platform", &[], &[]);
         Reply::Json(json!({"data": {"projectToken": {"projectId": "p1", "environmentId": "e1", "project": project}}}))
     })
@@ -435,17 +439,47 @@ async fn unset_optional_inputs_are_left_out_of_the_request() {
     );
 }
 
+const PLATFORM_ENVIRONMENTS: [(&str, &str); 3] = [("e-dev", "dev"), ("e-prod", "production"), ("e-stage", "staging")];
+const PLATFORM_SERVICES: [(&str, &str); 2] = [("s-api", "platform-api"), ("s-db", "platform-db")];
+
+/// One environment of the canned project, with its config and etag.
+fn platform_environment(id: &str) -> Value {
+    let name = PLATFORM_ENVIRONMENTS.iter().find(|(env_id, _)| *env_id == id).map_or("?", |(_, name)| name);
+    let config = json!({
+        "services": {
+            "s-db": {
+                "source": {"image": "ghcr.io/railwayapp-templates/postgres-ssl:16"},
+                "variables": {"POSTGRES_PASSWORD": {"isSealed": true}, "PGPORT": {"value": "5432"}},
+                "volumeMounts": {"v-1": {"mountPath": "/var/lib/postgresql/data"}},
+            },
+            "s-api": {
+                "source": {"repo": "acme/platform", "branch": "main"},
+                "variables": {"DATABASE_URL": {"value": "${{platform-db.DATABASE_URL}}"}},
+            },
+        },
+        "sharedVariables": {"ENVIRONMENT": {"value": name}},
+        "volumes": {"v-1": {"name": "pg-data"}},
+        "someFutureKey": {"ignored": true},
+    });
+    json!({"id": id, "name": name, "configEtag": format!("etag-{id}"), "config": config})
+}
+
 /// Canned answers for a project with three environments and two services.
 fn platform_project(_: usize, request: &Received) -> Reply {
-    let environments = [("e-dev", "dev"), ("e-prod", "production"), ("e-stage", "staging")];
-    let services = [("s-api", "platform-api"), ("s-db", "platform-db")];
+    let (environments, services) = (&PLATFORM_ENVIRONMENTS, &PLATFORM_SERVICES);
     match request.operation() {
         "ProjectById" => {
-            Reply::Json(json!({"data": {"project": project_json("p1", "platform", &environments, &services)}}))
+            Reply::Json(json!({"data": {"project": project_json("p1", "platform", environments, services)}}))
+        }
+        "ProjectState" => {
+            let mut project = project_json("p1", "platform", environments, services);
+            project["environments"]["edges"] =
+                environments.iter().map(|(id, _)| json!({"node": platform_environment(id)})).collect();
+            Reply::Json(json!({"data": {"project": project}}))
         }
         "MyProjects" => {
             let other = project_json("p2", "other", &[], &[]);
-            let platform = project_json("p1", "platform", &environments, &services);
+            let platform = project_json("p1", "platform", environments, services);
             Reply::Json(json!({"data": {"me": {"workspaces": [
                 {"id": "w1", "name": "acme", "projects": {"edges": [{"node": other}], "pageInfo": {"hasNextPage": false}}},
                 {"id": "w2", "name": "acme-2", "projects": {"edges": [{"node": platform}], "pageInfo": {"hasNextPage": false}}},
@@ -453,43 +487,24 @@ fn platform_project(_: usize, request: &Received) -> Reply {
         }
         "EnvironmentState" => {
             let id = request.body["variables"]["id"].as_str().unwrap_or_default().to_owned();
-            let name = environments.iter().find(|(env_id, _)| *env_id == id).map_or("?", |(_, name)| name);
-            let config = json!({
-                "services": {
-                    "s-db": {
-                        "source": {"image": "ghcr.io/railwayapp-templates/postgres-ssl:16"},
-                        "variables": {"POSTGRES_PASSWORD": {"isSealed": true}, "PGPORT": {"value": "5432"}},
-                        "volumeMounts": {"v-1": {"mountPath": "/var/lib/postgresql/data"}},
-                    },
-                    "s-api": {
-                        "source": {"repo": "acme/platform", "branch": "main"},
-                        "variables": {"DATABASE_URL": {"value": "${{platform-db.DATABASE_URL}}"}},
-                    },
-                },
-                "sharedVariables": {"ENVIRONMENT": {"value": name}},
-                "volumes": {"v-1": {"name": "pg-data"}},
-                "someFutureKey": {"ignored": true},
-            });
-            let environment = json!({"id": id, "name": name, "configEtag": format!("etag-{id}"), "config": config});
             Reply::Later(
                 Duration::from_millis(150),
-                Box::new(Reply::Json(json!({"data": {"environment": environment}}))),
+                Box::new(Reply::Json(json!({"data": {"environment": platform_environment(&id)}}))),
             )
         }
         other => graphql_errors(&[&format!("unexpected operation {other}")]),
     }
 }
 
-#[tokio::test]
-async fn a_read_by_id_costs_one_request_plus_one_per_environment_sent_concurrently() {
-    let server = ScriptedServer::start(platform_project).await;
-    let client = client_for(&server, api_token());
-    let project = read_project_by_id(&client).await.unwrap().unwrap();
+/// The canned project, with the whole-project read refused as too complex (a cost limit).
+fn platform_project_refusing_one_document(index: usize, request: &Received) -> Reply {
+    match request.operation() {
+        "ProjectState" => graphql_errors(&["Query has complexity of 1200, which exceeds max complexity of 1000"]),
+        _ => platform_project(index, request),
+    }
+}
 
-    assert_eq!(server.count(), 1 + 3);
-    assert_eq!(client.requests_sent(), 1 + 3);
-    assert_eq!(server.peak_in_flight(), 3, "environment reads were not concurrent");
-
+fn check_platform_project(project: &state::LiveProject) {
     let names: Vec<&str> = project.environments.iter().map(|env| env.name.as_str()).collect();
     assert_eq!(names, ["dev", "production", "staging"]);
     let staging = project.environment_by_name("staging").unwrap();
@@ -506,13 +521,39 @@ async fn a_read_by_id_costs_one_request_plus_one_per_environment_sent_concurrent
 }
 
 #[tokio::test]
+async fn a_read_by_id_costs_one_request_whatever_the_number_of_environments() {
+    let server = ScriptedServer::start(platform_project).await;
+    let client = client_for(&server, api_token());
+    let project = read_project_by_id(&client).await.unwrap().unwrap();
+    assert_eq!(server.count(), 1);
+    assert_eq!(server.received()[0].operation(), "ProjectState");
+    check_platform_project(&project);
+}
+
+#[tokio::test]
+async fn a_refused_whole_project_read_falls_back_to_one_request_per_environment_sent_concurrently() {
+    let server = ScriptedServer::start(platform_project_refusing_one_document).await;
+    let recorder = Arc::new(Recorder::default());
+    let client = client_for(&server, api_token()).with_observer(recorder.clone());
+    let project = read_project_by_id(&client).await.unwrap().unwrap();
+    // The refused document, the outline, then each environment.
+    assert_eq!(server.count(), 1 + 1 + 3);
+    assert_eq!(server.peak_in_flight(), 3, "environment reads were not concurrent");
+    check_platform_project(&project);
+    let events = recorder.0.lock().unwrap().clone();
+    assert!(events.iter().any(|e| matches!(e, RequestEvent::FellBack { operation: "ProjectState", .. })), "{events:?}");
+}
+
+#[tokio::test]
 async fn a_read_by_name_with_an_account_token_finds_the_project_in_one_request() {
     let server = ScriptedServer::start(platform_project).await;
     let client = client_for(&server, api_token());
     let project = state::read(&client, &ProjectSelector::Name("platform".into())).await.unwrap().unwrap();
     assert_eq!(project.id, "p1");
     assert_eq!(server.received()[0].operation(), "MyProjects");
-    assert_eq!(server.count(), 1 + 3);
+    assert_eq!(server.received()[1].operation(), "ProjectState");
+    assert_eq!(server.count(), 2);
+    check_platform_project(&project);
 
     let missing = state::read(&client, &ProjectSelector::Name("nope".into())).await.unwrap();
     assert!(missing.is_none());
@@ -556,13 +597,11 @@ async fn a_project_token_for_another_project_is_refused() {
 
 #[tokio::test]
 async fn a_malformed_config_names_the_environment() {
-    let server = ScriptedServer::start(|_, request| match request.operation() {
-        "ProjectById" => {
-            Reply::Json(json!({"data": {"project": project_json("p1", "platform", &[("e1", "dev")], &[])}}))
-        }
-        _ => Reply::Json(json!({"data": {"environment": {
-            "id": "e1", "name": "dev", "configEtag": "x",
-            "config": {"services": {"s1": {"variables": {"SECRET": "hunter2"}}}}}}})),
+    let server = ScriptedServer::start(|_, _| {
+        let mut project = project_json("p1", "platform", &[], &[]);
+        project["environments"]["edges"] = json!([{"node": {"id": "e1", "name": "dev", "configEtag": "x",
+            "config": {"services": {"s1": {"variables": {"SECRET": "hunter2"}}}}}}]);
+        Reply::Json(json!({"data": {"project": project}}))
     })
     .await;
     let client = client_for(&server, api_token());
@@ -591,12 +630,12 @@ async fn the_observer_sees_operations_attempts_and_retries() {
     let events = recorder.0.lock().unwrap().clone();
     assert!(matches!(
         events[0],
-        RequestEvent::Attempted { operation: "ProjectById", attempt: 1, status: Some(502), .. }
+        RequestEvent::Attempted { operation: "ProjectState", attempt: 1, status: Some(502), .. }
     ));
-    assert!(matches!(events[1], RequestEvent::Retrying { operation: "ProjectById", attempt: 1, .. }));
+    assert!(matches!(events[1], RequestEvent::Retrying { operation: "ProjectState", attempt: 1, .. }));
     assert!(matches!(
         events[2],
-        RequestEvent::Attempted { operation: "ProjectById", attempt: 2, status: Some(200), .. }
+        RequestEvent::Attempted { operation: "ProjectState", attempt: 2, status: Some(200), .. }
     ));
 }
 
@@ -659,7 +698,7 @@ async fn a_workspace_token_finds_a_project_through_its_workspaces() {
     .await;
     let client = client_for(&server, api_token());
     let project = state::read(&client, &ProjectSelector::Name("platform".into())).await.unwrap().unwrap();
-    assert_eq!(project.environments.len(), 1);
+    assert_eq!(project.environments.len(), 3, "the project as ProjectState read it");
     let operations: Vec<String> = server.received().iter().map(|request| request.operation().to_owned()).collect();
-    assert_eq!(operations, ["MyProjects", "ApiTokenWorkspaces", "WorkspaceProjects", "EnvironmentState"]);
+    assert_eq!(operations, ["MyProjects", "ApiTokenWorkspaces", "WorkspaceProjects", "ProjectState"]);
 }

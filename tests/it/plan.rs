@@ -143,7 +143,7 @@ fn seed_large_project(emulator: &Emulator, services: usize, variables: usize) ->
 }
 
 #[test]
-fn a_plan_of_3_environments_by_50_services_by_20_variables_costs_at_most_4_requests() {
+fn a_plan_of_3_environments_by_50_services_by_20_variables_costs_2_requests_or_1_when_pinned() {
     let emulator = Emulator::start();
     let files = seed_large_project(&emulator, 50, 20);
     let workspace = Workspace::new(&emulator);
@@ -154,6 +154,15 @@ fn a_plan_of_3_environments_by_50_services_by_20_variables_costs_at_most_4_reque
     let run = workspace.run(&["plan", "--detailed-exitcode"]).expect(0);
     assert!(run.stdout.contains("No changes."), "{}", run.stdout);
     let stats = emulator.stats();
-    assert!(stats["requests"].as_u64().unwrap() <= 4, "{stats}");
-    assert_eq!(stats["operations"]["EnvironmentState"], 3, "{stats}");
+    assert_eq!(stats, json!({"requests": 2, "operations": {"MyProjects": 1, "ProjectState": 1}}), "{stats}");
+
+    // With project_id pinned, the project is read in one request.
+    let found = emulator.data("query { projects { edges { node { id name } } } }", json!({}));
+    let id = found["projects"]["edges"][0]["node"]["id"].as_str().expect("the project's id").to_string();
+    for (name, text) in &files {
+        workspace.file(name, &text.replacen("project = \"", &format!("project_id = \"{id}\"\nproject = \""), 1));
+    }
+    emulator.reset_stats();
+    workspace.run(&["plan", "--detailed-exitcode"]).expect(0);
+    assert_eq!(emulator.stats(), json!({"requests": 1, "operations": {"ProjectState": 1}}));
 }
