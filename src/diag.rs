@@ -189,8 +189,13 @@ impl Quote {
     /// The first line of `location`'s span, masked and escaped, with the span moved along.
     fn new(location: &Location, label: &str) -> Quote {
         let text = &location.file.text;
-        let start = clamp_to_char_boundary(text, location.span.start);
-        let end = clamp_to_char_boundary(text, location.span.end.max(start));
+        let mut start = clamp_to_char_boundary(text, location.span.start);
+        let mut end = clamp_to_char_boundary(text, location.span.end.max(start));
+        if start == text.len() && text.ends_with('\n') {
+            // The end of a file that ends with a newline: quote its last line instead.
+            start = text.len() - 1;
+            end = start;
+        }
         let line_start = text[..start].rfind('\n').map_or(0, |newline| newline + 1);
         let line_end = text[start..].find('\n').map_or(text.len(), |newline| start + newline);
         let line = location.file.quotable(line_start..line_end);
@@ -198,7 +203,7 @@ impl Quote {
         Quote {
             origin: printable(&location.file.path).into_owned(),
             line,
-            line_number: location.line_col().0,
+            line_number: location.file.line_col(start).0,
             span,
             label: printable(label).into_owned(),
         }

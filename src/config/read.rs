@@ -34,6 +34,8 @@ const DEFAULT_ALPHABET: &str = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUV
 /// Reads typed values out of located tree nodes, collecting diagnostics.
 pub struct Reader<'d> {
     pub diagnostics: &'d mut Vec<Diagnostic>,
+    /// The configuration root the file was found in (templates are read only inside it).
+    pub root: &'d Path,
 }
 
 impl Reader<'_> {
@@ -143,8 +145,14 @@ impl Reader<'_> {
         let merged = match (&template, template_at) {
             (Some(template_name), Some(template_at)) => {
                 let params = own.get("params").map(|e| self.params(e)).unwrap_or(serde_json::json!({}));
-                let input =
-                    TemplateInput { name: template_name, service: name, environment, params, requested_by: file };
+                let input = TemplateInput {
+                    name: template_name,
+                    service: name,
+                    environment,
+                    params,
+                    requested_by: file,
+                    root: self.root,
+                };
                 match templates::expand(&input) {
                     Ok(mut base) => {
                         // The template's own keys are checked like the user's.
@@ -295,6 +303,12 @@ impl Reader<'_> {
                 return None;
             }
         };
+        // A value is masked wherever it is quoted as soon as `sensitive` is written and is not
+        // `false`: `sensitive = "yes"` is an error, but the value is clearly meant to be secret.
+        let meant_sensitive = table.get("sensitive").is_some_and(|e| !matches!(e.node.value, Value::Boolean(false)));
+        if let Some(value) = table.get("value").filter(|_| meant_sensitive) {
+            value.node.at.file.redact(value.node.at.span.clone());
+        }
         self.reject_unknown_keys(table, VARIABLE_KEYS, &format!("in variable `{name}`"));
         let forms: Vec<&str> = ["value", "from_env", "generate", "preserve"]
             .into_iter()
@@ -336,10 +350,6 @@ impl Reader<'_> {
             "value" => {
                 let value = self.string(&table["value"], "value")?;
                 let sensitive = table.get("sensitive").and_then(|e| self.boolean(e, "sensitive")).unwrap_or(false);
-                if sensitive {
-                    let at = &table["value"].node.at;
-                    at.file.redact(at.span.clone());
-                }
                 Some(VariableValue::Literal { value, sensitive })
             }
             "from_env" => {

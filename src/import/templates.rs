@@ -70,6 +70,7 @@ pub fn collapse(input: &CollapseInput<'_>) -> Option<Collapsed> {
             environment: input.environment,
             params,
             requested_by: input.templates_from,
+            root: input.templates_from.parent().unwrap_or(Path::new(".")),
         })
         .ok()?;
         let overrides = differences(&rendered, image, input.instance)?;
