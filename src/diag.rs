@@ -175,6 +175,9 @@ impl Diagnostic {
     }
 }
 
+/// Longest underline, and longest text quoted after it, in bytes.
+const MAX_UNDERLINE: usize = 160;
+
 /// One quoted line of a diagnostic, ready for the snippet renderer.
 struct Quote {
     origin: String,
@@ -198,6 +201,9 @@ impl Quote {
         }
         let line_start = text[..start].rfind('\n').map_or(0, |newline| newline + 1);
         let line_end = text[start..].find('\n').map_or(text.len(), |newline| start + newline);
+        // A span of megabytes (a huge key or value) is underlined for a screen's width at most.
+        let end = clamp_to_char_boundary(text, end.min(start + MAX_UNDERLINE));
+        let line_end = clamp_to_char_boundary(text, line_end.min(end + MAX_UNDERLINE));
         let line = location.file.quotable(line_start..line_end);
         let (line, span) = escape_keeping_span(&line, start - line_start..end.min(line_end) - line_start);
         Quote {

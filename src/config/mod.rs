@@ -9,6 +9,7 @@
 mod check;
 pub mod files;
 pub mod model;
+pub mod names;
 mod read;
 pub mod secrets;
 pub mod templates;

@@ -4,6 +4,7 @@
 use std::collections::BTreeMap;
 
 use super::model::{Model, VariableValue};
+use super::names;
 use crate::diag::{Diagnostic, Diagnostics};
 use crate::secret::Secret;
 
@@ -32,9 +33,17 @@ impl Secrets {
                     continue;
                 }
                 match lookup(env_name) {
-                    Some(value) => {
-                        secrets.insert(env_name.clone(), Secret::new(value));
-                    }
+                    Some(value) => match names::check_value(name, &value) {
+                        Ok(()) => {
+                            secrets.insert(env_name.clone(), Secret::new(value));
+                        }
+                        Err(problem) => diagnostics.push(
+                            Diagnostic::error(format!("{} (read from ${env_name})", problem.message))
+                                .at(variable.at.clone())
+                                .label(problem.label)
+                                .hint(problem.hint),
+                        ),
+                    },
                     None => diagnostics.push(
                         Diagnostic::error(format!(
                             "`{name}` reads ${env_name}, which is not set in railform's environment"

@@ -43,6 +43,8 @@ fn validate(workspace: &Workspace, case: &str, path: &str, expect: Expect) {
         (expect, code) => panic!("{case}: expected {expect:?}, got exit {code}\n{head}"),
     }
     assert!(run.stderr.len() <= MAX_STDERR, "{case}: {} bytes of diagnostics", run.stderr.len());
+    let raw = run.stderr.chars().find(|&c| railform::diag::is_unprintable(c) && c != '\n');
+    assert!(raw.is_none(), "{case}: a raw {raw:?} reached the terminal\n{head}");
     let first_error = run.stderr.lines().find(|line| line.starts_with("error")).unwrap_or("").to_string();
     let first_error: String = first_error.chars().take(160).collect();
     record_figures(
@@ -101,6 +103,12 @@ fn generated() -> Vec<(&'static str, Files, Expect)> {
 
     let long_line = format!("{HEAD}[services.api.variables]\nLONG = \"{}\"\n", "x".repeat(8 * 1024 * 1024));
     cases.push(("one 8 MB line", file(long_line), Expect::Either));
+
+    let ten_mb = format!("{HEAD}[services.api.variables]\nBIG = \"{}\"\n", "v".repeat(10 * 1024 * 1024));
+    cases.push(("a 10 MB value", file(ten_mb), Expect::Error));
+
+    let long_name = format!("{HEAD}[services.{}]\nimage = \"nginx\"\n", "s".repeat(1000));
+    cases.push(("a service name of 1,000 characters", file(long_name), Expect::Error));
 
     let long_key = format!("{HEAD}[services.api.variables]\n{} = \"v\"\n", "K".repeat(1024 * 1024));
     cases.push(("a 1 MB variable name", file(long_key), Expect::Either));
@@ -258,8 +266,7 @@ fn extends_and_templates_never_open_a_file_outside_the_configuration_root() {
     .expect("dev");
     let run = refused(&workspace, "a template symlink", &["tpl/environments"]);
     assert!(
-        run.stderr
-            .contains("template `evil` (tpl/templates/evil.toml.hbs) cannot be used: it leads to"),
+        run.stderr.contains("template `evil` (tpl/templates/evil.toml.hbs) cannot be used: it leads to"),
         "{}",
         run.stderr
     );
