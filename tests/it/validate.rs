@@ -3,7 +3,8 @@
 //! Each fixture in `tests/fixtures/invalid/` holds one mistake, marked where it stands with a
 //! `# ERROR: <part of the message>` comment at the end of the offending line (or on a line of its
 //! own just above it). A fixture is a
-//! single file or a folder of files (for `extends` and cross-environment mistakes).
+//! single file or a folder of files (for `extends` and cross-environment mistakes); a mistake in a
+//! base that several environments extend is expected once.
 
 use std::path::{Path, PathBuf};
 
@@ -25,7 +26,8 @@ struct Expected {
 
 fn expected_errors(fixture: &Path) -> Vec<Expected> {
     let files: Vec<PathBuf> = if fixture.is_dir() {
-        let mut files: Vec<PathBuf> = std::fs::read_dir(fixture).unwrap().map(|e| e.unwrap().path()).collect();
+        let mut files: Vec<PathBuf> =
+            std::fs::read_dir(fixture).unwrap().map(|e| e.unwrap().path()).filter(|path| path.is_file()).collect();
         files.sort();
         files
     } else {
