@@ -142,7 +142,7 @@ fn unknown_service(environment: &Environment, scope: &str, service: &str, var: &
         }
     };
     let dotted = service.match_indices('.').map(|(dot, _)| &service[..dot]);
-    if let Some(real) = dotted.filter(|prefix| reads_a_real_variable(prefix)).last() {
+    if let Some(real) = dotted.rev().find(|prefix| reads_a_real_variable(prefix)) {
         return (
             format!("unknown service `{service}`{scope}: `$<<{service}.{var}>>` reads variable `{var}` of a service named `{service}`"),
             format!(
