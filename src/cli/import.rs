@@ -6,7 +6,7 @@ use anyhow::Context;
 use clap::Args;
 
 use super::{GlobalArgs, Outcome};
-use crate::import::{self, base, write, ImportedEnvironment};
+use crate::import::{self, base, write, SecretsMode};
 use crate::render::Printer;
 use crate::session::{self, Session};
 
@@ -25,6 +25,27 @@ pub struct ImportArgs {
     /// then extends (import each environment with the same --base).
     #[arg(long, value_name = "FILE", requires = "output")]
     pub base: Option<PathBuf>,
+    /// What to write for values that look like credentials: `preserve` (Railway keeps them and
+    /// the file plans clean at once) or `from-env` (railform manages them, read from environment
+    /// variables you export; import lists them).
+    #[arg(long, value_enum, value_name = "MODE", default_value_t = SecretsArg::Preserve)]
+    pub secrets: SecretsArg,
+}
+
+/// `--secrets`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum SecretsArg {
+    Preserve,
+    FromEnv,
+}
+
+impl From<SecretsArg> for SecretsMode {
+    fn from(arg: SecretsArg) -> Self {
+        match arg {
+            SecretsArg::Preserve => SecretsMode::Preserve,
+            SecretsArg::FromEnv => SecretsMode::FromEnv,
+        }
+    }
 }
 
 /// Where templates are looked up from when the file is printed: where it usually goes.
@@ -37,13 +58,14 @@ pub fn run(printer: &Printer, global: &GlobalArgs, args: &ImportArgs) -> anyhow:
         .with_context(|| format!("reading project {} from Railway", args.project))?
         .with_context(|| format!("no Railway project has the id or the name {:?}", args.project))?;
     let location = args.output.clone().unwrap_or_else(|| PathBuf::from(DEFAULT_LOCATION));
-    let imported = import::environment(&project, &args.environment, &location)?;
+    let secrets = SecretsMode::from(args.secrets);
+    let imported = import::environment_with(&project, &args.environment, &location, secrets)?;
     let text = match (&args.base, &args.output) {
         (Some(base_path), Some(output)) => {
             let every = project
                 .environments
                 .iter()
-                .map(|environment| import::environment(&project, &environment.name, &location))
+                .map(|environment| import::environment_with(&project, &environment.name, &location, secrets))
                 .collect::<Result<Vec<_>, _>>()?;
             let (shared, own) = base::layered(&imported, &every);
             write_file(base_path, &write::to_toml_as(&shared, &write::Layout::Base))?;
@@ -69,35 +91,10 @@ pub fn run(printer: &Printer, global: &GlobalArgs, args: &ImportArgs) -> anyhow:
         }
         None => printer.out(&text),
     }
-    for note in notes(&imported) {
+    for note in imported.notes() {
         printer.status(&note);
     }
     Ok(Outcome::Success)
-}
-
-/// What the user must know before planning: the variables to export (names only) and the
-/// values left unmanaged.
-fn notes(imported: &ImportedEnvironment) -> Vec<String> {
-    let mut notes = Vec::new();
-    let to_set = imported.env_vars_to_set();
-    if !to_set.is_empty() {
-        let listed: Vec<String> = to_set.iter().map(|v| format!("  {}  (for {})", v.env_var, v.address)).collect();
-        notes.push(format!(
-            "import did not write {} value(s) that look like credentials; set these environment variables \
-             to the live values before `railform plan` (in CI: masked secrets):\n{}",
-            to_set.len(),
-            listed.join("\n")
-        ));
-    }
-    let sealed = imported.sealed();
-    if !sealed.is_empty() {
-        notes.push(format!(
-            "{} sealed value(s) written as `{{ preserve = true }}` (Railway never returns them): {}",
-            sealed.len(),
-            sealed.join(", ")
-        ));
-    }
-    notes
 }
 
 /// `target` as `extends` names it from `file`: relative to `file`'s folder.
