@@ -313,6 +313,23 @@ pub fn canonical(text: &str) -> Cow<'_, str> {
     Cow::Owned(out)
 }
 
+/// The references Railway will read in the wire value of file value `text` that railform does
+/// not check, because the file escapes them (`$${{nosuch.X}}`): what verification after an
+/// apply should not report as dangling, since the file says so.
+pub fn unchecked(text: &str) -> Vec<Target> {
+    let mut checked: Vec<Target> = parse_lenient(text).into_iter().map(|reference| reference.target).collect();
+    let mut unchecked = Vec::new();
+    for reference in parse_railway(&to_railway_syntax(text)) {
+        match checked.iter().position(|target| *target == reference.target) {
+            Some(found) => {
+                checked.swap_remove(found);
+            }
+            None => unchecked.push(reference.target),
+        }
+    }
+    unchecked
+}
+
 /// True when wire values `a` and `b` mean the same to Railway (see [`canonical`]).
 pub fn same_meaning(a: &str, b: &str) -> bool {
     a == b || canonical(a) == canonical(b)
@@ -560,6 +577,10 @@ mod tests {
         assert_eq!(out, "$<<x>> $v");
         // Railway has no escape: its reading of the same text sees every `${{`.
         assert_eq!(parse_railway("$${{c.D}}").len(), 1);
+        let unchecked: Vec<String> =
+            unchecked("$${{nosuch.X}} $<<db.URL>> $${{db.URL}}").iter().map(Target::to_string).collect();
+        assert_eq!(unchecked, ["nosuch.X", "db.URL"]);
+        assert!(self::unchecked("$<<db.URL>> $$<<x.Y>>").is_empty());
     }
 
     #[test]

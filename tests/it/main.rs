@@ -13,6 +13,7 @@ mod harness;
 mod hostile;
 mod import;
 mod plan;
+mod references;
 mod secrets;
 mod seed;
 mod validate;
