@@ -162,7 +162,7 @@ fn the_markdown_report_of_a_rename_with_rewrites_creates_and_a_sensitive_update(
 fn two_environments_imported_with_a_base_share_it_and_plan_no_changes() {
     let emulator = Emulator::start();
     import_project(&emulator, true);
-    let mut workspace = Workspace::new(&emulator);
+    let workspace = Workspace::new(&emulator);
     for environment in ["production", "staging"] {
         let output = format!("environments/{environment}.toml");
         let args = ["import", "--project", "shop", "--environment", environment, "--output", &output];
