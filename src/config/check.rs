@@ -39,6 +39,17 @@ fn declared_variables(environment: &Environment) -> Vec<(Owner<'_>, &str, &Varia
     shared.chain(services).collect()
 }
 
+/// ` in environment `NAME``, for a message about something written in the environment file
+/// itself; nothing for something written in a base, which every environment extending it would
+/// otherwise report again (the base is fixed once, at its own line).
+fn in_environment(environment: &Environment, at: &Location) -> String {
+    if at.file.path == environment.file {
+        format!(" in environment `{}`", environment.name)
+    } else {
+        String::new()
+    }
+}
+
 fn check_references(environment: &Environment, diagnostics: &mut Vec<Diagnostic>) {
     for (owner, name, variable) in declared_variables(environment) {
         let Some(text) = variable.value.literal() else { continue };
@@ -50,8 +61,9 @@ fn check_references(environment: &Environment, diagnostics: &mut Vec<Diagnostic>
                     .hint(error.hint),
             ),
             Ok(references) => {
+                let scope = in_environment(environment, &variable.at);
                 for reference in references {
-                    if let Some(problem) = check_target(environment, &owner, &reference.target) {
+                    if let Some(problem) = check_target(environment, &scope, &owner, &reference.target) {
                         let (message, hint) = problem;
                         diagnostics.push(
                             Diagnostic::error(format!("in `{name}`: {message}"))
@@ -67,7 +79,12 @@ fn check_references(environment: &Environment, diagnostics: &mut Vec<Diagnostic>
 }
 
 /// What is wrong with a reference target, as (message, hint), or `None` when it resolves.
-fn check_target(environment: &Environment, owner: &Owner<'_>, target: &Target) -> Option<(String, String)> {
+fn check_target(
+    environment: &Environment,
+    scope: &str,
+    owner: &Owner<'_>,
+    target: &Target,
+) -> Option<(String, String)> {
     match target {
         Target::Shared { var } => {
             if environment.shared.contains_key(var) {
@@ -92,11 +109,11 @@ fn check_target(environment: &Environment, owner: &Owner<'_>, target: &Target) -
         },
         Target::Service { service, var } => {
             let Some(target) = environment.services.get(service) else {
-                return Some(unknown_service(environment, service));
+                return Some(unknown_service(environment, scope, service, var));
             };
             if target.delete {
                 return Some((
-                    format!("`{service}` is marked `delete = true` in this environment"),
+                    format!("`{service}` is marked `delete = true`{scope}"),
                     format!("remove the reference to `{service}`, or keep the service"),
                 ));
             }
@@ -105,7 +122,7 @@ fn check_target(environment: &Environment, owner: &Owner<'_>, target: &Target) -
     }
 }
 
-fn unknown_service(environment: &Environment, service: &str) -> (String, String) {
+fn unknown_service(environment: &Environment, scope: &str, service: &str, var: &str) -> (String, String) {
     if let Some(renamed) = environment.services.values().find(|s| s.renamed_from.iter().any(|old| old == service)) {
         return (
             format!("service `{service}` was renamed to `{}`", renamed.name),
@@ -115,15 +132,42 @@ fn unknown_service(environment: &Environment, service: &str) -> (String, String)
             ),
         );
     }
+    // `$<<db.PGHOST.x>>`: service names may hold dots, so this reads `x` of a service
+    // `db.PGHOST`; most likely one `.VARIABLE` too many after a real service.
+    let reads_a_real_variable = |prefix: &str| {
+        let variable = &service[prefix.len() + 1..];
+        match prefix {
+            "shared" => environment.shared.contains_key(variable),
+            _ => environment.services.get(prefix).is_some_and(|s| unknown_variable(s, variable, "").is_none()),
+        }
+    };
+    let dotted = service.match_indices('.').map(|(dot, _)| &service[..dot]);
+    if let Some(real) = dotted.rev().find(|prefix| reads_a_real_variable(prefix)) {
+        return (
+            format!("unknown service `{service}`{scope}: `$<<{service}.{var}>>` reads variable `{var}` of a service named `{service}`"),
+            format!(
+                "a reference is $<<SERVICE.VARIABLE>>, the variable after the last dot: did you mean `$<<{service}>>` \
+                 (variable `{}` of `{real}`)?",
+                &service[real.len() + 1..]
+            ),
+        );
+    }
     let hint = match did_you_mean(service, environment.services.keys().map(String::as_str)) {
         Some(close) => format!("did you mean `{close}`? (service names are case-sensitive)"),
-        None => format!(
-            "declare [services.{service}] in environment `{}`, or refer to one of: {}",
-            environment.name,
-            environment.services.keys().cloned().collect::<Vec<_>>().join(", ")
-        ),
+        None => {
+            let mut known: Vec<&str> = environment.services.keys().map(String::as_str).take(11).collect();
+            if known.len() > 10 {
+                known[10] = "…";
+            }
+            format!(
+                "declare [services.{}] in environment `{}`, or refer to one of: {}",
+                toml_key(service),
+                environment.name,
+                known.join(", ")
+            )
+        }
     };
-    (format!("unknown service `{service}` in environment `{}`", environment.name), hint)
+    (format!("unknown service `{service}`{scope}"), hint)
 }
 
 fn unknown_variable(service: &Service, var: &str, whose: &str) -> Option<(String, String)> {
@@ -177,9 +221,11 @@ fn check_cycles(environment: &Environment, diagnostics: &mut Vec<Diagnostic>) {
     };
     for cycle in find_cycles(&edges) {
         let path: Vec<String> = cycle.iter().map(describe).collect();
+        let at = locations.get(&cycle[0]).map(|at| (*at).clone());
+        let scope = at.as_ref().map(|at| in_environment(environment, at)).unwrap_or_default();
         diagnostics.push(
-            Diagnostic::error(format!("reference cycle in environment `{}`: {}", environment.name, path.join(" → ")))
-                .at_opt(locations.get(&cycle[0]).map(|at| (*at).clone()))
+            Diagnostic::error(format!("reference cycle{scope}: {}", path.join(" → ")))
+                .at_opt(at)
                 .label("this variable refers back to itself")
                 .hint("Railway cannot resolve a cycle: make one of these a literal"),
         );
@@ -245,25 +291,28 @@ fn check_environment_names(environments: &[&Environment], diagnostics: &mut Vec<
 }
 
 fn check_renames_across_environments(environments: &[&Environment], diagnostics: &mut Vec<Diagnostic>) {
-    // old name → (new name, environment file, where) of the first rename seen.
+    // old name → (new name, environment, where the rename is written) of the first rename seen.
     let mut renames: BTreeMap<&str, (&str, &Environment, &Location)> = BTreeMap::new();
     for environment in environments {
         for service in environment.services.values() {
+            let rename_at = service.renamed_from_at.as_ref().unwrap_or(&service.at);
             for old in &service.renamed_from {
                 match renames.get(old.as_str()) {
-                    Some((new, first_env, _)) if *new != service.name && first_env.file != environment.file => {
+                    Some((new, first_env, first_at)) if *new != service.name && !same(first_env, environment) => {
                         diagnostics.push(
                             Diagnostic::error(format!(
-                                "`{old}` is renamed to `{new}` in {} but to `{}` in {}",
-                                first_env.file, service.name, environment.file
+                                "`{old}` is renamed to `{new}` at {first_at} but to `{}` here",
+                                service.name
                             ))
-                            .at(service.at.clone())
+                            .at(rename_at.clone())
+                            .label(format!("renamed to `{}`", service.name))
+                            .note_at((*first_at).clone(), format!("renamed to `{new}`"))
                             .hint("service names are project-wide in Railway: rename it to the same name everywhere"),
                         )
                     }
                     Some(_) => {}
                     None => {
-                        renames.insert(old, (&service.name, environment, &service.at));
+                        renames.insert(old, (&service.name, environment, rename_at));
                     }
                 }
             }
@@ -271,24 +320,40 @@ fn check_renames_across_environments(environments: &[&Environment], diagnostics:
     }
     for environment in environments {
         for service in environment.services.values() {
-            let Some((new, renaming_env, _)) = renames.get(service.name.as_str()) else { continue };
-            if renaming_env.file == environment.file || *new == service.name {
+            let Some((new, renaming_env, rename_at)) = renames.get(service.name.as_str()) else { continue };
+            if same(renaming_env, environment) || *new == service.name {
                 continue; // reported by the check of that environment alone
             }
             diagnostics.push(
                 Diagnostic::error(format!(
-                    "{} renames `{}` to `{new}`, but this file still declares `{}`",
-                    renaming_env.file, service.name, service.name
+                    "`{}` is renamed to `{new}` at {rename_at}, but is still declared here",
+                    service.name
                 ))
                 .at(service.at.clone())
                 .label("old name")
+                .note_at((*rename_at).clone(), format!("renamed to `{new}`"))
                 .hint(format!(
-                    "service names are project-wide in Railway: declare [services.{new}] with \
+                    "service names are project-wide in Railway: declare [services.{}] with \
                      renamed_from = [\"{}\"] here too",
+                    toml_key(new),
                     service.name
                 )),
             );
         }
+    }
+}
+
+/// True when both are the same environment (of one project).
+fn same(a: &Environment, b: &Environment) -> bool {
+    std::ptr::eq(a, b)
+}
+
+/// `name` as a TOML key: bare when it can be, quoted otherwise (`"api.v2"`).
+fn toml_key(name: &str) -> String {
+    if !name.is_empty() && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_') {
+        name.to_string()
+    } else {
+        format!("{name:?}")
     }
 }
 

@@ -75,6 +75,8 @@ pub struct Service {
     pub id: Option<String>,
     /// Earlier names: a live service with one of them is renamed to `name`.
     pub renamed_from: Vec<String>,
+    /// Where `renamed_from` is written (in the environment file or a base it extends).
+    pub renamed_from_at: Option<Location>,
     /// The template the service was expanded from, if any (`postgres`, `redis`…).
     pub template: Option<String>,
     pub source: Option<Source>,

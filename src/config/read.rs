@@ -6,10 +6,10 @@ use std::collections::BTreeMap;
 use std::path::Path;
 
 use super::model::{Environment, ProjectRef, Service, Source, Variable, VariableValue, Volume};
+use super::names::{self, NameKind, Problem};
 use super::templates::{self, TemplateError, TemplateInput};
 use super::tree::{self, Entry, Node, Table, Value};
 use crate::diag::{did_you_mean, Diagnostic, Location};
-use crate::refs::is_variable_name;
 
 const TOP_LEVEL_KEYS: &[&str] = &["project", "project_id", "extends", "environment", "shared", "services"];
 const ENVIRONMENT_KEYS: &[&str] = &["name", "renamed_from"];
@@ -30,11 +30,15 @@ const SERVICE_KEYS: &[&str] = &[
 const VOLUME_KEYS: &[&str] = &["mount"];
 const VARIABLE_KEYS: &[&str] =
     &["value", "sensitive", "from_env", "allow_empty", "generate", "length", "alphabet", "preserve"];
+/// What a variable's value may be, as messages say it.
+const VALUE_TYPES: &str = "a string, a number, true/false or a table such as { from_env = \"NAME\" }";
 const DEFAULT_ALPHABET: &str = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789";
 
 /// Reads typed values out of located tree nodes, collecting diagnostics.
 pub struct Reader<'d> {
     pub diagnostics: &'d mut Vec<Diagnostic>,
+    /// The configuration root the file was found in (templates are read only inside it).
+    pub root: &'d Path,
 }
 
 impl Reader<'_> {
@@ -44,7 +48,7 @@ impl Reader<'_> {
         self.reject_unknown_keys(&table, TOP_LEVEL_KEYS, "at the top of an environment file");
         let project_name = table.get("project").and_then(|entry| {
             let name = self.string(entry, "project")?;
-            self.non_empty(&name, &entry.node, "project")
+            self.name(NameKind::Project, &name, &entry.node, "project")
         });
         let project_id = table.get("project_id").and_then(|entry| self.string(entry, "project_id"));
         if project_name.is_none() && project_id.is_none() && !table.contains_key("project") {
@@ -89,7 +93,9 @@ impl Reader<'_> {
 
     fn environment_name(&mut self, entry: &Entry) -> Option<(String, Vec<String>)> {
         match &entry.node.value {
-            Value::String(name) => Some((self.non_empty(name, &entry.node, "environment")?, Vec::new())),
+            Value::String(name) => {
+                Some((self.name(NameKind::Environment, name, &entry.node, "environment")?, Vec::new()))
+            }
             Value::Table(table) => {
                 self.reject_unknown_keys(table, ENVIRONMENT_KEYS, "in [environment]");
                 let Some(name_entry) = table.get("name") else {
@@ -102,8 +108,11 @@ impl Reader<'_> {
                     return None;
                 };
                 let name = self.string(name_entry, "environment.name")?;
-                let name = self.non_empty(&name, &name_entry.node, "environment.name")?;
-                let renamed_from = table.get("renamed_from").map(|e| self.names(e, "renamed_from")).unwrap_or_default();
+                let name = self.name(NameKind::Environment, &name, &name_entry.node, "environment.name")?;
+                let renamed_from = table
+                    .get("renamed_from")
+                    .map(|e| self.names(NameKind::Environment, e, "renamed_from"))
+                    .unwrap_or_default();
                 Some((name, renamed_from))
             }
             other => {
@@ -130,22 +139,24 @@ impl Reader<'_> {
             );
             return None;
         }
-        self.reject_unknown_keys(&own, SERVICE_KEYS, &format!("in [services.{name}]"));
-        if name.trim().is_empty() {
-            self.push(
-                Diagnostic::error("a service name cannot be empty")
-                    .at(entry.key_at.clone())
-                    .hint("name the service, as in [services.platform-api]"),
-            );
+        if let Err(problem) = names::check_name(NameKind::Service, name) {
+            self.problem(&entry.key_at, problem);
             return None;
         }
+        self.reject_unknown_keys(&own, SERVICE_KEYS, &format!("in [services.{name}]"));
         let template = own.get("template").and_then(|e| self.string(e, "template"));
         let template_at = own.get("template").map(|e| e.node.at.clone());
         let merged = match (&template, template_at) {
             (Some(template_name), Some(template_at)) => {
                 let params = own.get("params").map(|e| self.params(e)).unwrap_or(serde_json::json!({}));
-                let input =
-                    TemplateInput { name: template_name, service: name, environment, params, requested_by: file };
+                let input = TemplateInput {
+                    name: template_name,
+                    service: name,
+                    environment,
+                    params,
+                    requested_by: file,
+                    root: self.root,
+                };
                 match templates::expand(&input) {
                     Ok(mut base) => {
                         // The template's own keys are checked like the user's.
@@ -174,7 +185,10 @@ impl Reader<'_> {
             }
         };
         let id = merged.get("id").and_then(|e| self.string(e, "id"));
-        let renamed_from = merged.get("renamed_from").map(|e| self.names(e, "renamed_from")).unwrap_or_default();
+        let renamed_from_entry = merged.get("renamed_from");
+        let renamed_from =
+            renamed_from_entry.map(|e| self.names(NameKind::Service, e, "renamed_from")).unwrap_or_default();
+        let renamed_from_at = renamed_from_entry.map(|e| e.node.at.clone());
         let source = self.source(name, &merged);
         let volume = merged.get("volume").and_then(|e| self.volume(e));
         let protect = merged.get("protect").and_then(|e| self.boolean(e, "protect"));
@@ -185,6 +199,7 @@ impl Reader<'_> {
             name: name.to_string(),
             id,
             renamed_from,
+            renamed_from_at,
             template,
             source,
             volume,
@@ -197,9 +212,18 @@ impl Reader<'_> {
     }
 
     fn source(&mut self, service: &str, table: &Table) -> Option<Source> {
-        let image = table.get("image").and_then(|e| self.string(e, "image"));
-        let repo = table.get("repo").and_then(|e| self.string(e, "repo"));
-        let branch = table.get("branch").and_then(|e| self.string(e, "branch"));
+        let image = table.get("image").and_then(|e| {
+            let image = self.string(e, "image")?;
+            self.checked(&e.node.at, names::check_image(&image)).then_some(image)
+        });
+        let repo = table.get("repo").and_then(|e| {
+            let repo = self.string(e, "repo")?;
+            self.checked(&e.node.at, names::check_repo_field("repo", &repo)).then_some(repo)
+        });
+        let branch = table.get("branch").and_then(|e| {
+            let branch = self.string(e, "branch")?;
+            self.checked(&e.node.at, names::check_repo_field("branch", &branch)).then_some(branch)
+        });
         match (image, repo) {
             (Some(image), Some(_)) => {
                 let at = table.get("repo").map(|e| e.key_at.clone());
@@ -264,13 +288,8 @@ impl Reader<'_> {
         let Some(table) = self.table(entry, what) else { return BTreeMap::new() };
         let mut variables = BTreeMap::new();
         for (name, variable_entry) in table {
-            if !is_variable_name(name) {
-                self.push(
-                    Diagnostic::error(format!("`{name}` is not a valid variable name"))
-                        .at(variable_entry.key_at.clone())
-                        .label("invalid name")
-                        .hint("variable names are letters, digits and `_`, not starting with a digit"),
-                );
+            if let Err(problem) = names::check_variable_name(name) {
+                self.problem(&variable_entry.key_at, problem);
                 continue;
             }
             if let Some(value) = self.variable_value(name, variable_entry) {
@@ -281,21 +300,22 @@ impl Reader<'_> {
     }
 
     fn variable_value(&mut self, name: &str, entry: &Entry) -> Option<VariableValue> {
+        if let Some(text) = scalar_text(&entry.node) {
+            return self.literal(name, entry, text, false);
+        }
         let table = match &entry.node.value {
-            Value::String(value) => return Some(VariableValue::Literal { value: value.clone(), sensitive: false }),
-            Value::Integer(number) => {
-                return Some(VariableValue::Literal { value: number.to_string(), sensitive: false })
-            }
-            Value::Float(number) => {
-                return Some(VariableValue::Literal { value: number.to_string(), sensitive: false })
-            }
-            Value::Boolean(flag) => return Some(VariableValue::Literal { value: flag.to_string(), sensitive: false }),
             Value::Table(table) => table,
             other => {
-                self.wrong_type(entry, name, "a string or a table such as { from_env = \"NAME\" }", other);
+                self.wrong_type(entry, name, VALUE_TYPES, other);
                 return None;
             }
         };
+        // A value is masked wherever it is quoted as soon as `sensitive` is written and is not
+        // `false`: `sensitive = "yes"` is an error, but the value is clearly meant to be secret.
+        let meant_sensitive = table.get("sensitive").is_some_and(|e| !matches!(e.node.value, Value::Boolean(false)));
+        if let Some(value) = table.get("value").filter(|_| meant_sensitive) {
+            value.node.at.file.redact(value.node.at.span.clone());
+        }
         self.reject_unknown_keys(table, VARIABLE_KEYS, &format!("in variable `{name}`"));
         let forms: Vec<&str> = ["value", "from_env", "generate", "preserve"]
             .into_iter()
@@ -335,13 +355,14 @@ impl Reader<'_> {
         }
         match form {
             "value" => {
-                let value = self.string(&table["value"], "value")?;
+                let value_entry = &table["value"];
+                let Some(value) = scalar_text(&value_entry.node) else {
+                    let expected = "a string, a number or true/false";
+                    self.wrong_type(value_entry, "value", expected, &value_entry.node.value);
+                    return None;
+                };
                 let sensitive = table.get("sensitive").and_then(|e| self.boolean(e, "sensitive")).unwrap_or(false);
-                if sensitive {
-                    let at = &table["value"].node.at;
-                    at.file.redact(at.span.clone());
-                }
-                Some(VariableValue::Literal { value, sensitive })
+                self.literal(name, value_entry, value, sensitive)
             }
             "from_env" => {
                 let entry = &table["from_env"];
@@ -408,6 +429,13 @@ impl Reader<'_> {
         }
     }
 
+    /// A literal value, if Railway can store it.
+    fn literal(&mut self, name: &str, entry: &Entry, value: String, sensitive: bool) -> Option<VariableValue> {
+        let checked = names::check_value(name, &value);
+        // Pointed at by its key: the value may be megabytes long, or secret.
+        self.checked(&entry.key_at, checked).then_some(VariableValue::Literal { value, sensitive })
+    }
+
     fn length(&mut self, entry: &Entry) -> Option<usize> {
         match entry.node.value {
             Value::Integer(length) if (8..=1024).contains(&length) => usize::try_from(length).ok(),
@@ -449,7 +477,7 @@ impl Reader<'_> {
         self.push(diagnostic);
     }
 
-    fn names(&mut self, entry: &Entry, what: &str) -> Vec<String> {
+    fn names(&mut self, kind: NameKind, entry: &Entry, what: &str) -> Vec<String> {
         let strings = self.strings(entry, what);
         strings
             .into_iter()
@@ -462,7 +490,8 @@ impl Reader<'_> {
                     );
                     None
                 } else {
-                    Some(name)
+                    let checked = names::check_name(kind, &name);
+                    self.checked(&node.at, checked).then_some(name)
                 }
             })
             .collect()
@@ -522,12 +551,29 @@ impl Reader<'_> {
         }
     }
 
-    fn non_empty(&mut self, text: &str, node: &Node, what: &str) -> Option<String> {
+    /// A project, environment or service name as Railway accepts it.
+    fn name(&mut self, kind: NameKind, text: &str, node: &Node, what: &str) -> Option<String> {
         if text.trim().is_empty() {
             self.push(Diagnostic::error(format!("`{what}` is empty")).at(node.at.clone()).hint("write a name"));
             return None;
         }
-        Some(text.to_string())
+        let checked = names::check_name(kind, text);
+        self.checked(&node.at, checked).then(|| text.to_string())
+    }
+
+    /// True when `checked` is fine; otherwise reports its problem at `at`.
+    fn checked(&mut self, at: &Location, checked: Result<(), Problem>) -> bool {
+        match checked {
+            Ok(()) => true,
+            Err(problem) => {
+                self.problem(at, problem);
+                false
+            }
+        }
+    }
+
+    fn problem(&mut self, at: &Location, problem: Problem) {
+        self.push(Diagnostic::error(problem.message).at(at.clone()).label(problem.label).hint(problem.hint));
     }
 
     fn boolean(&mut self, entry: &Entry, what: &str) -> Option<bool> {
@@ -583,6 +629,22 @@ impl Reader<'_> {
 
     fn push(&mut self, diagnostic: Diagnostic) {
         self.diagnostics.push(diagnostic);
+    }
+}
+
+/// The text of a scalar value as a variable holds it: a string as is, an integer in decimal, a
+/// float as written (`1.50`, `1e6`, `inf`, without `_` separators), a boolean as `true`/`false`.
+/// `None` for tables, arrays and date-times.
+fn scalar_text(node: &Node) -> Option<String> {
+    match &node.value {
+        Value::String(text) => Some(text.clone()),
+        Value::Integer(number) => Some(number.to_string()),
+        Value::Float(number) => {
+            let written = node.at.file.text.get(node.at.span.clone()).map(|text| text.replace('_', ""));
+            Some(written.filter(|text| text.parse::<f64>().is_ok()).unwrap_or_else(|| number.to_string()))
+        }
+        Value::Boolean(flag) => Some(flag.to_string()),
+        Value::Datetime(_) | Value::Array(_) | Value::Table(_) => None,
     }
 }
 

@@ -6,6 +6,7 @@
 use std::collections::BTreeMap;
 
 use super::model::{Model, VariableValue};
+use super::names;
 use crate::diag::{Diagnostic, Diagnostics};
 use crate::secret::Secret;
 
@@ -43,9 +44,17 @@ impl Secrets {
                                  {{ from_env = \"{env_name}\", allow_empty = true }} if empty is meant"
                             )),
                     ),
-                    Some(value) => {
-                        secrets.insert(env_name.clone(), Secret::new(value));
-                    }
+                    Some(value) => match names::check_value(name, &value) {
+                        Ok(()) => {
+                            secrets.insert(env_name.clone(), Secret::new(value));
+                        }
+                        Err(problem) => diagnostics.push(
+                            Diagnostic::error(format!("{} (read from ${env_name})", problem.message))
+                                .at(variable.at.clone())
+                                .label(problem.label)
+                                .hint(problem.hint),
+                        ),
+                    },
                     None => diagnostics.push(
                         Diagnostic::error(format!(
                             "`{name}` reads ${env_name}, which is not set in railform's environment"

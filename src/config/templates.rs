@@ -1,15 +1,18 @@
 //! Service templates: `template = "postgres"` renders `templates/postgres.toml.hbs` through
 //! handlebars with `name`, `environment` and `params`, and the result becomes the base the
 //! service's own keys are merged over. Built-ins are embedded in the binary; a `templates/`
-//! folder beside (or one level above) the environment file overrides them.
+//! folder beside (or one level above) the environment file overrides them. A local template is
+//! read only when it is a regular file inside the configuration root or the `templates/` folder
+//! beside it (see [`super::files`]).
 
 use std::path::{Path, PathBuf};
 
 use handlebars::Handlebars;
 use serde_json::json;
 
+use super::files;
 use super::tree::{self, Table};
-use crate::diag::SourceFile;
+use crate::diag::{printable, SourceFile};
 
 /// Service templates shipped inside the binary, by name.
 pub const BUILTIN: &[(&str, &str)] = &[
@@ -22,10 +25,10 @@ pub const BUILTIN: &[(&str, &str)] = &[
 pub enum TemplateError {
     #[error("unknown template `{name}`")]
     Unknown { name: String, available: Vec<String> },
-    #[error("template `{name}` ({path}) could not be read: {source}")]
-    Unreadable { name: String, path: String, source: std::io::Error },
-    #[error("template `{name}` failed to render: {message}")]
-    Render { name: String, message: String },
+    #[error("template `{name}` ({path}) cannot be used: {why}")]
+    Refused { name: String, path: String, why: String },
+    #[error("template `{name}` ({origin}) {message}")]
+    Render { name: String, origin: String, message: String },
     #[error("template `{name}` rendered invalid TOML: {message}")]
     Toml { name: String, message: String },
 }
@@ -38,24 +41,41 @@ pub struct TemplateInput<'a> {
     pub params: serde_json::Value,
     /// The environment file that asked for it: its folder and parent may hold `templates/`.
     pub requested_by: &'a Path,
+    /// The configuration root: local templates are read only inside it (or `templates/` beside it).
+    pub root: &'a Path,
 }
 
 /// Renders a template and parses the result into a located tree (locations point into the
 /// rendered text, named after the template file).
 pub fn expand(input: &TemplateInput<'_>) -> Result<Table, TemplateError> {
-    let (origin, text) = find(input.name, input.requested_by)?;
+    let (origin, text) = find(input.name, input.requested_by, input.root)?;
     let mut handlebars = Handlebars::new();
     handlebars.set_strict_mode(false);
     handlebars.register_escape_fn(escape_toml_string);
+    let render_error = |message: String| TemplateError::Render {
+        name: input.name.to_string(),
+        origin: origin.clone(),
+        message: printable(&message).into_owned(),
+    };
+    // Registered under its own name, so that handlebars' errors name it.
+    handlebars.register_template_string(input.name, &text).map_err(|error| {
+        render_error(format!("is not valid handlebars{}: {}", position(error.pos()), error.reason()))
+    })?;
     let context = json!({ "name": input.service, "environment": input.environment, "params": input.params });
-    let rendered = handlebars
-        .render_template(&text, &context)
-        .map_err(|error| TemplateError::Render { name: input.name.to_string(), message: error.to_string() })?;
+    let rendered = handlebars.render(input.name, &context).map_err(|error| {
+        let at = error.line_no.zip(error.column_no);
+        render_error(format!("failed to render{}: {}", position(at), error.reason()))
+    })?;
     let file = SourceFile::new(Path::new(&format!("{origin} (rendered for {})", input.service)), rendered);
     tree::parse(&file).map_err(|diagnostics| TemplateError::Toml {
         name: input.name.to_string(),
         message: diagnostics.iter().map(|d| d.short()).collect::<Vec<_>>().join("; "),
     })
+}
+
+/// ` at line L, column C`, when known.
+fn position(at: Option<(usize, usize)>) -> String {
+    at.map(|(line, column)| format!(" at line {line}, column {column}")).unwrap_or_default()
 }
 
 /// Names of every template that `requested_by` can use.
@@ -76,26 +96,26 @@ pub fn available(requested_by: &Path) -> Vec<String> {
 }
 
 /// The template text and where it came from: a project-local file first, else a built-in.
-fn find(name: &str, requested_by: &Path) -> Result<(String, String), TemplateError> {
+fn find(name: &str, requested_by: &Path, root: &Path) -> Result<(String, String), TemplateError> {
     let valid_name = !name.is_empty() && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_');
     if valid_name {
         for folder in local_folders(requested_by) {
             let path = folder.join(format!("{name}.toml.hbs"));
-            if path.is_file() {
-                return std::fs::read_to_string(&path).map(|text| (path.display().to_string(), text)).map_err(
-                    |source| TemplateError::Unreadable {
-                        name: name.to_string(),
-                        path: path.display().to_string(),
-                        source,
-                    },
-                );
+            match files::template(&path, root) {
+                Ok(Some(text)) => return Ok((path.display().to_string(), text)),
+                Ok(None) => {}
+                Err(why) => {
+                    let path = printable(&path.display().to_string()).into_owned();
+                    return Err(TemplateError::Refused { name: name.to_string(), path, why });
+                }
             }
         }
         if let Some((_, text)) = BUILTIN.iter().find(|(builtin, _)| *builtin == name) {
             return Ok((format!("built-in template {name}"), text.to_string()));
         }
     }
-    Err(TemplateError::Unknown { name: name.to_string(), available: available(requested_by) })
+    let name = printable(name).into_owned();
+    Err(TemplateError::Unknown { name, available: available(requested_by) })
 }
 
 /// `templates/` beside the environment file, then one level up (the repository layout).
@@ -138,6 +158,7 @@ mod tests {
             environment: "dev",
             params,
             requested_by: Path::new("/nonexistent/environments/dev.toml"),
+            root: Path::new("/nonexistent/environments"),
         })
     }
 

@@ -52,22 +52,122 @@ pub struct Entry {
 /// A table: keys in sorted order, each with its location.
 pub type Table = BTreeMap<String, Entry>;
 
-/// Parses a TOML document into a located tree. Syntax errors are returned all at once.
+/// Levels of nesting (dotted-key parts, nested arrays and inline tables) at which the TOML
+/// parser stops.
+const NESTING_LIMIT: usize = 80;
+
+/// Parses a TOML document into a located tree. Syntax errors are returned all at once; their
+/// snippets mask the contents of every string in the file (a file that does not parse cannot
+/// say which of its values are sensitive, so none is shown).
 pub fn parse(file: &Arc<SourceFile>) -> Result<Table, Vec<Diagnostic>> {
     let (document, errors) = DeTable::parse_recoverable(&file.text);
     if !errors.is_empty() {
-        return Err(errors
-            .into_iter()
-            .map(|error| {
-                let span = error.span().unwrap_or(0..0);
-                Diagnostic::error(format!("TOML syntax error: {}", error.message().trim_end()))
-                    .at(Location::new(file, span))
-                    .label(error.message().lines().next().unwrap_or("here").to_string())
-                    .hint("see https://toml.io for TOML's syntax")
-            })
-            .collect());
+        redact_strings(file);
+        return Err(errors.into_iter().map(|error| syntax_error(file, &error)).collect());
     }
     Ok(convert_table(file, document.into_inner()))
+}
+
+fn syntax_error(file: &Arc<SourceFile>, error: &toml::de::Error) -> Diagnostic {
+    let message = error.message().trim_end();
+    let span = error.span().filter(|span| !span.is_empty() || span.start > 0);
+    if message == "recursion limit" {
+        // Reported without a place: point at the most deeply nested line.
+        let at = span.unwrap_or_else(|| deepest_line(&file.text));
+        return Diagnostic::error(format!(
+            "TOML syntax error: nested too deeply (a key, table header, array or inline table with \
+             {NESTING_LIMIT} or more levels)"
+        ))
+        .at(Location::new(file, at))
+        .label("too many levels")
+        .hint(format!("write fewer than {NESTING_LIMIT} levels of nesting: an environment file needs a handful"));
+    }
+    // An error at the very end of the text is usually a string that never closes: point at
+    // where it opens.
+    let at_end = span.as_ref().is_none_or(|span| span.start >= file.text.trim_end().len());
+    let span = if at_end { unclosed_string(&file.text).or(span) } else { span }.unwrap_or(0..0);
+    if message.contains("must be quoted") {
+        // A bare word where a string belongs is a value too: it may be a secret.
+        file.redact(span.clone());
+    }
+    Diagnostic::error(format!("TOML syntax error: {message}"))
+        .at(Location::new(file, span))
+        .label(message.lines().next().unwrap_or("here").to_string())
+        .hint("see https://toml.io for TOML's syntax")
+}
+
+/// The line with the most nesting characters (`.`, `[`, `{`), trimmed.
+fn deepest_line(text: &str) -> std::ops::Range<usize> {
+    let mut best = (0, 0..0);
+    let mut start = 0;
+    for line in text.split_inclusive('\n') {
+        let depth = line.bytes().filter(|b| matches!(b, b'.' | b'[' | b'{')).count();
+        if depth > best.0 {
+            let trimmed = line.trim_end();
+            best = (depth, start..start + trimmed.len());
+        }
+        start += line.len();
+    }
+    best.1
+}
+
+/// The opening quote(s) of the first string that never closes.
+fn unclosed_string(text: &str) -> Option<std::ops::Range<usize>> {
+    strings(text).into_iter().find(|string| !string.closed).map(|string| string.open.clone())
+}
+
+/// Masks the contents of every string of `file` (quoted keys included) wherever it is quoted.
+/// An unterminated string runs to the end of its line.
+pub fn redact_strings(file: &SourceFile) {
+    for string in strings(&file.text) {
+        file.redact(string.contents);
+    }
+}
+
+/// One string of a TOML text, as [`strings`] finds it.
+struct StringAt {
+    /// The opening quote or quotes.
+    open: std::ops::Range<usize>,
+    contents: std::ops::Range<usize>,
+    closed: bool,
+}
+
+/// Every TOML string in `text`, read as TOML's lexer would, but never failing: comments are
+/// skipped, `"…"` and `'…'` end at their quote or at the end of the line, `"""…"""` and
+/// `'''…'''` at their closing triple or at the end of the text.
+fn strings(text: &str) -> Vec<StringAt> {
+    let bytes = text.as_bytes();
+    let mut ranges = Vec::new();
+    let mut at = 0;
+    while at < bytes.len() {
+        match bytes[at] {
+            b'#' => at = bytes[at..].iter().position(|&b| b == b'\n').map_or(bytes.len(), |nl| at + nl),
+            quote @ (b'"' | b'\'') => {
+                let triple = [quote; 3];
+                let multiline = bytes[at..].starts_with(&triple);
+                let start = at + if multiline { 3 } else { 1 };
+                let mut end = start;
+                let (next, closed) = loop {
+                    let Some(&byte) = bytes.get(end) else { break (bytes.len(), false) };
+                    if quote == b'"' && byte == b'\\' {
+                        end = (end + 2).min(bytes.len());
+                    } else if multiline && bytes[end..].starts_with(&triple) {
+                        break (end + 3, true);
+                    } else if !multiline && byte == quote {
+                        break (end + 1, true);
+                    } else if !multiline && byte == b'\n' {
+                        break (end, false);
+                    } else {
+                        end += 1;
+                    }
+                };
+                ranges.push(StringAt { open: at..start, contents: start..end, closed });
+                at = next;
+            }
+            _ => at += 1,
+        }
+    }
+    ranges
 }
 
 fn convert_table(file: &Arc<SourceFile>, table: DeTable<'_>) -> Table {

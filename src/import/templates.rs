@@ -70,6 +70,7 @@ pub fn collapse(input: &CollapseInput<'_>) -> Option<Collapsed> {
             environment: input.environment,
             params,
             requested_by: input.templates_from,
+            root: input.templates_from.parent().unwrap_or(Path::new(".")),
         })
         .ok()?;
         let overrides = differences(&rendered, image, input.instance)?;
@@ -120,10 +121,10 @@ fn differences(rendered: &Table, image: &str, instance: &LiveInstance) -> Option
 fn template_value_matches(template: &Value, live: &LiveValue) -> bool {
     let LiveValue::Value(live) = live else { return true };
     match template {
-        Value::String(text) => refs::to_railway_syntax(text) == *live,
+        Value::String(text) => refs::same_meaning(&refs::to_railway_syntax(text), live),
         Value::Table(form) if form.contains_key("generate") || form.contains_key("preserve") => true,
         Value::Table(form) => match form.get("value").map(|entry| &entry.node.value) {
-            Some(Value::String(text)) => refs::to_railway_syntax(text) == *live,
+            Some(Value::String(text)) => refs::same_meaning(&refs::to_railway_syntax(text), live),
             _ => false,
         },
         _ => false,

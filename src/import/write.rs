@@ -125,16 +125,24 @@ fn variables_table(variables: &std::collections::BTreeMap<String, ImportedValue>
 /// A variable's TOML value, and the comment that says why it is not written, if it is not.
 fn variable(value: &ImportedValue) -> (Item, Option<String>) {
     match value {
-        ImportedValue::Literal(text) => (Item::Value(text.as_str().into()), None),
+        ImportedValue::Literal(text) => {
+            // `$${{`: Railway's syntax that railform leaves alone (it refers to nothing here).
+            let note = text.contains("$${{").then(|| {
+                "`$${{…}}` is kept as Railway has it, unchecked: it refers to nothing in this environment or is \
+                 not a reference"
+                    .to_string()
+            });
+            (Item::Value(text.as_str().into()), note)
+        }
         ImportedValue::Preserve(reason) => {
             let mut form = InlineTable::new();
             form.insert("preserve", true.into());
             let note = match reason {
                 PreserveReason::Sealed => "sealed in Railway: value not managed".to_string(),
-                PreserveReason::Unrepresentable => {
-                    "value not managed: it holds text an environment file cannot express (an unclosed `${{`)"
-                        .to_string()
-                }
+                PreserveReason::Credential(reason) => format!(
+                    "kept in Railway, not written here ({}): value not managed (`import --secrets from-env` manages it)",
+                    reason.describe()
+                ),
             };
             (Item::Value(Value::InlineTable(form)), Some(note))
         }

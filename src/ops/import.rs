@@ -8,7 +8,7 @@ use anyhow::Context;
 use super::files::write_atomic;
 use super::session::Session;
 use super::OpResult;
-use crate::import::{self, base, write, EnvVarToSet};
+use crate::import::{self, base, write, SecretsMode};
 
 /// What `import` was asked.
 #[derive(Debug, Clone)]
@@ -20,6 +20,8 @@ pub struct ImportSettings {
     pub output: Option<PathBuf>,
     /// Also write the shared base there (needs `output`).
     pub base: Option<PathBuf>,
+    /// What to write for values that look like credentials.
+    pub secrets: SecretsMode,
 }
 
 /// What `import` wrote, and what the user must know before planning.
@@ -32,10 +34,9 @@ pub struct Imported {
     pub text: Option<String>,
     /// The files written, the base first.
     pub written: Vec<PathBuf>,
-    /// Variables to export before `plan` (names only).
-    pub to_set: Vec<EnvVarToSet>,
-    /// Addresses of the sealed values written as `{ preserve = true }`.
-    pub sealed: Vec<String>,
+    /// What the user must know before planning: variables to export (names only), values
+    /// left unmanaged.
+    pub notes: Vec<String>,
 }
 
 /// Where templates are looked up from when the file is printed: where it usually goes.
@@ -48,14 +49,14 @@ pub async fn run(session: &Session, settings: &ImportSettings) -> OpResult<Impor
         .with_context(|| format!("reading project {} from Railway", settings.project))?
         .with_context(|| format!("no Railway project has the id or the name {:?}", settings.project))?;
     let location = settings.output.clone().unwrap_or_else(|| PathBuf::from(DEFAULT_LOCATION));
-    let imported = import::environment(&project, &settings.environment, &location)?;
+    let imported = import::environment_with(&project, &settings.environment, &location, settings.secrets)?;
     let mut written = Vec::new();
     let text = match (&settings.base, &settings.output) {
         (Some(base_path), Some(output)) => {
             let every = project
                 .environments
                 .iter()
-                .map(|environment| import::environment(&project, &environment.name, &location))
+                .map(|environment| import::environment_with(&project, &environment.name, &location, settings.secrets))
                 .collect::<Result<Vec<_>, _>>()?;
             let (shared, own) = base::layered(&imported, &every);
             write_atomic(base_path, write::to_toml_as(&shared, &write::Layout::Base).as_bytes())?;
@@ -78,8 +79,7 @@ pub async fn run(session: &Session, settings: &ImportSettings) -> OpResult<Impor
         services: imported.services.len(),
         text,
         written,
-        to_set: imported.env_vars_to_set(),
-        sealed: imported.sealed(),
+        notes: imported.notes(),
     })
 }
 

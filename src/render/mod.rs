@@ -10,6 +10,7 @@ pub mod summary;
 
 use std::io::{IsTerminal, Write};
 
+pub use crate::diag::printable;
 use crate::diag::Diagnostic;
 
 /// Most diagnostics drawn in one run; the rest are counted, not drawn.
@@ -119,28 +120,5 @@ impl Printer {
         for cause in error.chain().skip(1) {
             let _ = writeln!(stderr, "  caused by: {cause}");
         }
-    }
-}
-
-/// `text` with every control character (and bidirectional override) escaped, so a name or value
-/// can never move the cursor, clear a line or set the terminal title when printed.
-pub fn printable(text: &str) -> String {
-    let unsafe_char = |c: char| c.is_control() || matches!(c, '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}');
-    if !text.chars().any(unsafe_char) {
-        return text.to_string();
-    }
-    text.chars().map(|c| if unsafe_char(c) { c.escape_unicode().to_string() } else { c.to_string() }).collect()
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn control_characters_never_reach_the_terminal() {
-        assert_eq!(printable("platform-api"), "platform-api");
-        let hostile = printable("app\u{1b}[2K\r\u{1b}[1ANo changes.\u{202e}");
-        assert!(!hostile.chars().any(|c| c.is_control() || c == '\u{202e}'), "{hostile}");
-        assert!(hostile.contains("\\u{1b}"), "{hostile}");
     }
 }

@@ -94,12 +94,12 @@ impl ChangeView {
         let shown = |value: Option<String>| match value {
             Some(_) if change.sensitive => Some(MASK.to_string()),
             Some(_) if hidden => None,
-            other => other.map(|text| printable(&text)),
+            other => other.map(|text| printable(&text).into_owned()),
         };
         about.before = shown(about.before);
         about.after = shown(about.after);
-        about.address = printable(&about.address);
-        about.reason = printable(&about.reason);
+        about.address = printable(&about.address).into_owned();
+        about.reason = printable(&about.reason).into_owned();
         ChangeView {
             hidden,
             sign: change.action.sign(),

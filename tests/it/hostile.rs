@@ -43,6 +43,8 @@ fn validate(workspace: &Workspace, case: &str, path: &str, expect: Expect) {
         (expect, code) => panic!("{case}: expected {expect:?}, got exit {code}\n{head}"),
     }
     assert!(run.stderr.len() <= MAX_STDERR, "{case}: {} bytes of diagnostics", run.stderr.len());
+    let raw = run.stderr.chars().find(|&c| railform::diag::is_unprintable(c) && c != '\n');
+    assert!(raw.is_none(), "{case}: a raw {raw:?} reached the terminal\n{head}");
     let first_error = run.stderr.lines().find(|line| line.starts_with("error")).unwrap_or("").to_string();
     let first_error: String = first_error.chars().take(160).collect();
     record_figures(
@@ -101,6 +103,12 @@ fn generated() -> Vec<(&'static str, Files, Expect)> {
 
     let long_line = format!("{HEAD}[services.api.variables]\nLONG = \"{}\"\n", "x".repeat(8 * 1024 * 1024));
     cases.push(("one 8 MB line", file(long_line), Expect::Either));
+
+    let ten_mb = format!("{HEAD}[services.api.variables]\nBIG = \"{}\"\n", "v".repeat(10 * 1024 * 1024));
+    cases.push(("a 10 MB value", file(ten_mb), Expect::Error));
+
+    let long_name = format!("{HEAD}[services.{}]\nimage = \"nginx\"\n", "s".repeat(1000));
+    cases.push(("a service name of 1,000 characters", file(long_name), Expect::Error));
 
     let long_key = format!("{HEAD}[services.api.variables]\n{} = \"v\"\n", "K".repeat(1024 * 1024));
     cases.push(("a 1 MB variable name", file(long_key), Expect::Either));
@@ -176,4 +184,178 @@ fn every_generated_hostile_input_gets_a_clear_answer_in_bounded_time() {
             });
         }
     });
+}
+
+/// What a secret-hunting reviewer greps for: none of it may appear in any output.
+const PLANTED: [&str; 4] = ["PLANTED_ENV_SECRET", "PLANTED_FILE_SECRET", "root:x:0", "PLANTED_TEMPLATE_SECRET"];
+
+fn assert_quotes_nothing_planted(case: &str, run: &Run) {
+    for planted in PLANTED {
+        assert!(
+            !run.stderr.contains(planted) && !run.stdout.contains(planted),
+            "{case} leaks {planted}:\n{}",
+            run.stderr
+        );
+    }
+}
+
+/// Runs `validate ARGS` in `workspace`, bounded in time, and checks it answered with an error.
+fn refused(workspace: &Workspace, case: &str, args: &[&str]) -> Run {
+    let run = workspace.run_bounded(&[&["validate", "--color=never"], args].concat(), TIME_LIMIT, "");
+    assert_eq!(run.code, 1, "{case}: exit {}\n{}", run.code, run.stderr);
+    assert!(!run.stderr.contains("panicked"), "{case}: {}", run.stderr);
+    assert_quotes_nothing_planted(case, &run);
+    run
+}
+
+#[test]
+#[cfg(unix)]
+fn extends_and_templates_never_open_a_file_outside_the_configuration_root() {
+    let mut workspace = workspace();
+    workspace.env("PLANTED", "PLANTED_ENV_SECRET");
+    let secret = "project = PLANTED_FILE_SECRET garbage\n";
+    workspace.file("secret.txt", secret).file("secret.toml", secret);
+    workspace.file("templates-elsewhere/evil.toml.hbs", "image = \"x\" PLANTED_TEMPLATE_SECRET garbage\n");
+    std::fs::create_dir_all(workspace.path().join("environments/sub")).expect("sub folder");
+    std::os::unix::fs::symlink("/etc/passwd", workspace.path().join("passwd.toml")).expect("symlink");
+    let cases: [(&str, &str); 7] = [
+        ("/proc/self/environ", "`extends` names `/proc/self/environ`, which is not a .toml file"),
+        ("../secret.txt", "`extends` names `environments/../secret.txt`, which is not a .toml file"),
+        ("../../secret.txt", "`extends` names `environments/../../secret.txt`, which does not exist"),
+        ("../secret.toml", "`extends` names `environments/../secret.toml`, which leads to `"),
+        ("../passwd.toml", "`extends` names `environments/../passwd.toml`, which leads to `/etc/passwd`, outside the configuration root `environments`"),
+        ("/dev/zero", "`extends` names `/dev/zero`, which is a character device"),
+        ("sub", "`extends` names `environments/sub`, which is a folder"),
+    ];
+    for (index, (target, message)) in cases.iter().enumerate() {
+        let text = format!("extends = \"{target}\"\nproject = \"p\"\nenvironment = \"e{index}\"\n");
+        workspace.file(&format!("environments/e{index}.toml"), &text);
+        let run = refused(&workspace, target, &[&format!("environments/e{index}.toml")]);
+        assert!(run.stderr.contains(message), "{target}: want `{message}` in\n{}", run.stderr);
+        assert!(run.stderr.contains(&format!("e{index}.toml:1:11")), "{target}: located at the value\n{}", run.stderr);
+    }
+
+    // A symlink inside the walked folder that leads outside it is refused before it is read.
+    let folder = workspace.path().join("walked");
+    std::fs::create_dir_all(&folder).expect("folder");
+    std::fs::write(folder.join("dev.toml"), "project = \"p\"\nenvironment = \"dev\"\n").expect("dev");
+    std::os::unix::fs::symlink("/etc/passwd", folder.join("passwd.toml")).expect("symlink");
+    std::os::unix::fs::symlink("../secret.toml", folder.join("outside.toml")).expect("symlink");
+    let run = refused(&workspace, "symlinks in a walked folder", &["walked"]);
+    assert!(
+        run.stderr.contains("walked/passwd.toml` leads to `/etc/passwd`, outside the configuration root `walked`"),
+        "{}",
+        run.stderr
+    );
+    assert!(run.stderr.contains("walked/outside.toml` leads to"), "{}", run.stderr);
+    assert!(run.stderr.contains("2 errors found"), "{}", run.stderr);
+
+    // A project template that is a symlink out of templates/ is refused, not rendered.
+    let project = workspace.path().join("tpl");
+    std::fs::create_dir_all(project.join("environments")).expect("folder");
+    std::fs::create_dir_all(project.join("templates")).expect("folder");
+    std::os::unix::fs::symlink(
+        workspace.path().join("templates-elsewhere/evil.toml.hbs"),
+        project.join("templates/evil.toml.hbs"),
+    )
+    .expect("symlink");
+    std::fs::write(
+        project.join("environments/dev.toml"),
+        "project = \"p\"\nenvironment = \"dev\"\n[services.db]\ntemplate = \"evil\"\n",
+    )
+    .expect("dev");
+    let run = refused(&workspace, "a template symlink", &["tpl/environments"]);
+    assert!(
+        run.stderr.contains("template `evil` (tpl/templates/evil.toml.hbs) cannot be used: it leads to"),
+        "{}",
+        run.stderr
+    );
+
+    // Files named on the command line must be regular .toml files too.
+    let run = refused(&workspace, "/etc/passwd named", &["/etc/passwd"]);
+    assert!(run.stderr.contains("`/etc/passwd` is not a .toml file"), "{}", run.stderr);
+}
+
+#[test]
+fn syntax_errors_mask_every_string_on_the_quoted_line() {
+    let workspace = workspace();
+    let head = "project = \"p\"\nenvironment = \"dev\"\n[shared]\n";
+    for (index, line) in [
+        "TOKEN = { value = \"PLANTED_FILE_SECRET\", sensitive = true } garbage",
+        "TOKEN = \"PLANTED_FILE_SECRET",
+        "TOKEN = { value = \"PLANTED_FILE_SECRET\", sensitive = \"yes\" }",
+        "TOKEN = { value = \"PLANTED_FILE_SECRET\", sensitive = true, from_env = \"X\" }",
+        "TOKEN = PLANTED_FILE_SECRET",
+        "TOKEN = \"\"\"PLANTED_FILE_SECRET",
+        "TOKEN = 'PLANTED_FILE_SECRET' 'again PLANTED_FILE_SECRET'",
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        workspace.file(&format!("case{index}/dev.toml"), &format!("{head}{line}\n"));
+        let run = refused(&workspace, line, &[&format!("case{index}")]);
+        assert!(
+            run.stderr.contains("case") && run.stderr.contains(":4:"),
+            "{line}: not located on line 4\n{}",
+            run.stderr
+        );
+    }
+}
+
+#[test]
+#[cfg(unix)]
+fn symlink_loops_end_and_a_fifo_is_an_error_not_a_wait() {
+    let workspace = workspace();
+    workspace.file("environments/dev.toml", "project = \"p\"\nenvironment = \"dev\"\n");
+    let environments = workspace.path().join("environments");
+    std::os::unix::fs::symlink(".", environments.join("loop")).expect("symlink");
+    std::os::unix::fs::symlink("../environments", environments.join("loop2")).expect("symlink");
+    let run = workspace.run_bounded(&["validate", "environments"], TIME_LIMIT, "");
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert!(run.stdout.contains("1 environment (dev)"), "each file is read once:\n{}", run.stdout);
+
+    let status = std::process::Command::new("mkfifo").arg(environments.join("pipe.toml")).status().expect("mkfifo");
+    assert!(status.success());
+    let run = refused(&workspace, "a FIFO", &["environments"]);
+    assert!(
+        run.stderr.contains("environments/pipe.toml` is a named pipe (FIFO), not an environment file"),
+        "{}",
+        run.stderr
+    );
+    let run = refused(&workspace, "a FIFO named", &["environments/pipe.toml"]);
+    assert!(run.stderr.contains("is a named pipe (FIFO)"), "{}", run.stderr);
+}
+
+/// An unreadable folder must be an error. Root reads any folder, so when the tests run as root
+/// (as in CI containers) railform runs as `nobody` through `setpriv`; without `setpriv` the check
+/// is skipped with a note.
+#[test]
+#[cfg(unix)]
+fn an_unreadable_folder_is_an_error_not_a_silent_skip() {
+    use std::os::unix::fs::PermissionsExt;
+    let workspace = workspace();
+    workspace.file("environments/dev.toml", "project = \"p\"\nenvironment = \"dev\"\n");
+    workspace.file("environments/sub/staging.toml", "project = \"p\"\nenvironment = \"staging\"\n");
+    let folder = workspace.path().join("environments/sub");
+    std::fs::set_permissions(workspace.path(), std::fs::Permissions::from_mode(0o755)).expect("chmod");
+    std::fs::set_permissions(&folder, std::fs::Permissions::from_mode(0o000)).expect("chmod");
+    // SAFETY: geteuid has no preconditions.
+    let as_root = unsafe { libc::geteuid() } == 0;
+    let mut command = if as_root {
+        if std::process::Command::new("setpriv").arg("--version").output().is_err() {
+            eprintln!("skipped: running as root and setpriv is not installed");
+            return;
+        }
+        let mut command = std::process::Command::new("setpriv");
+        command.args(["--reuid=65534", "--regid=65534", "--clear-groups", env!("CARGO_BIN_EXE_railform")]);
+        command
+    } else {
+        std::process::Command::new(env!("CARGO_BIN_EXE_railform"))
+    };
+    command.args(["validate", "environments", "--color=never"]).current_dir(workspace.path());
+    command.stdout(std::process::Stdio::piped()).stderr(std::process::Stdio::piped());
+    let run = crate::harness::wait_bounded(command.spawn().expect("run railform"), TIME_LIMIT).expect("in time");
+    std::fs::set_permissions(&folder, std::fs::Permissions::from_mode(0o755)).expect("chmod back");
+    assert_eq!(run.code, 1, "{}{}", run.stdout, run.stderr);
+    assert!(run.stderr.contains("cannot read folder `environments/sub`: Permission denied"), "{}", run.stderr);
 }

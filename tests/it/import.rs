@@ -19,9 +19,10 @@ fn assert_no_secret(what: &str, text: &str, secrets: &[&str]) {
     assert!(!text.contains("cache-pass-Zr8q"), "{what} shows the cache password:\n{text}");
 }
 
-fn import(workspace: &Workspace, project: &str, output: &str) -> (Run, String) {
-    let run =
-        workspace.run(&["import", "--project", project, "--environment", "staging", "--output", output]).expect(0);
+/// `import` of staging with `--secrets MODE`.
+fn import(workspace: &Workspace, project: &str, output: &str, secrets: &str) -> (Run, String) {
+    let args = ["import", "--project", project, "--environment", "staging", "--output", output, "--secrets", secrets];
+    let run = workspace.run(&args).expect(0);
     let text = std::fs::read_to_string(workspace.path().join(output)).expect("import wrote the file");
     (run, text)
 }
@@ -42,7 +43,20 @@ fn an_imported_environment_plans_no_changes_and_holds_no_secret() {
     let seeded = import_project(&emulator, true);
     let mut workspace = Workspace::new(&emulator);
 
-    let (run, file) = import(&workspace, "shop", "environments/staging.toml");
+    // By default a credential is kept in Railway: the file plans clean at once.
+    let (run, file) = import(&workspace, "shop", "environments/staging.toml", "preserve");
+    assert_no_secret("the imported file", &file, &IMPORT_SECRETS);
+    for expected in ["STRIPE_API_KEY = { preserve = true }", "CACHE_URL = { preserve = true }"] {
+        assert!(file.contains(expected), "missing `{expected}` in\n{file}");
+    }
+    assert!(!file.contains("{ from_env"), "{file}");
+    assert!(run.stderr.contains("look like credentials written as `{ preserve = true }`"), "{}", run.stderr);
+    assert!(run.stderr.contains("staging/api/STRIPE_API_KEY"), "{}", run.stderr);
+    let plan = workspace.run(&["plan", "environments", "--detailed-exitcode"]).expect(0);
+    assert!(plan.stdout.contains("No changes."), "{}", plan.stdout);
+
+    // `--secrets from-env` manages them from environment variables instead.
+    let (run, file) = import(&workspace, "shop", "environments/staging.toml", "from-env");
     assert_no_secret("the imported file", &file, &IMPORT_SECRETS);
     assert_no_secret("import's output", &(run.stdout.clone() + &run.stderr), &IMPORT_SECRETS);
     for expected in [
@@ -77,7 +91,9 @@ fn an_imported_environment_plans_no_changes_and_holds_no_secret() {
     assert!(plan.stdout.contains("No changes."), "{}", plan.stdout);
 
     // The project's id works as well as its name; without --output the file is printed.
-    let by_id = workspace.run(&["import", "--project", &seeded.project.id, "--environment", "staging"]).expect(0);
+    let by_id = workspace
+        .run(&["import", "--project", &seeded.project.id, "--environment", "staging", "--secrets", "from-env"])
+        .expect(0);
     assert_eq!(by_id.stdout, file);
 }
 
@@ -107,7 +123,8 @@ fn without_ids(file: &str) -> String {
 fn import_apply_elsewhere_and_import_again_gives_the_same_file_but_for_ids() {
     let source = Emulator::start();
     import_project(&source, false);
-    let (_, first) = import(&Workspace::new(&source), "shop", "staging.toml");
+    // Managed from environment variables: a new Railway has no value to preserve.
+    let (_, first) = import(&Workspace::new(&source), "shop", "staging.toml", "from-env");
 
     // Applied to an empty Railway (pins removed: those ids do not exist there).
     let target = Emulator::start();
@@ -116,7 +133,7 @@ fn import_apply_elsewhere_and_import_again_gives_the_same_file_but_for_ids() {
     export_credentials(&mut workspace, false);
     workspace.run(&["apply", "--yes"]).expect(0);
 
-    let (_, second) = import(&workspace, "shop", "reimported/staging.toml");
+    let (_, second) = import(&workspace, "shop", "reimported/staging.toml", "from-env");
     assert_eq!(without_ids(&first), without_ids(&second));
     assert_ne!(first, second, "the ids are those of the second project");
     assert_no_secret("the re-imported file", &second, &IMPORT_SECRETS);
@@ -145,7 +162,7 @@ fn the_markdown_report_of_a_rename_with_rewrites_creates_and_a_sensitive_update(
 fn two_environments_imported_with_a_base_share_it_and_plan_no_changes() {
     let emulator = Emulator::start();
     import_project(&emulator, true);
-    let mut workspace = Workspace::new(&emulator);
+    let workspace = Workspace::new(&emulator);
     for environment in ["production", "staging"] {
         let output = format!("environments/{environment}.toml");
         let args = ["import", "--project", "shop", "--environment", environment, "--output", &output];
@@ -163,19 +180,12 @@ fn two_environments_imported_with_a_base_share_it_and_plan_no_changes() {
     assert!(
         staging.starts_with("# Imported") && staging.contains("extends = \"base.toml\"\nenvironment = \"staging\"")
     );
-    assert!(staging.contains("JWT_SECRET = { preserve = true }"), "sealed in staging only:\n{staging}");
-    assert!(production.contains("JWT_SECRET = { from_env = \"PRODUCTION_API_JWT_SECRET\" }"), "{production}");
+    assert!(staging.contains("# sealed in Railway: value not managed\nJWT_SECRET = { preserve = true }"), "{staging}");
+    assert!(production.contains("not written here (its name looks like a credential)"), "{production}");
+    assert!(production.contains("JWT_SECRET = { preserve = true }"), "{production}");
     assert!(!staging.contains("template ="), "the base says it:\n{staging}");
 
-    export_credentials(&mut workspace, true);
-    for (name, value) in [
-        ("PRODUCTION_API_STRIPE_API_KEY", IMPORT_STRIPE_KEY),
-        ("PRODUCTION_API_CACHE_URL", IMPORT_CACHE_URL),
-        ("PRODUCTION_API_JWT_SECRET", IMPORT_JWT_SECRET),
-        ("PRODUCTION_SHARED_SIGNING_KEY", IMPORT_SHARED_SIGNING),
-    ] {
-        workspace.env(name, value);
-    }
+    // Credentials stay in Railway: nothing to export, nothing to change.
     let plan = workspace.run(&["plan", "environments", "--detailed-exitcode"]).expect(0);
     assert!(plan.stdout.contains("No changes."), "{}", plan.stdout);
 }

@@ -14,6 +14,7 @@ mod hostile;
 mod import;
 mod newcomer;
 mod plan;
+mod references;
 mod secrets;
 mod seed;
 mod tampering;

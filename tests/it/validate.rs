@@ -3,7 +3,8 @@
 //! Each fixture in `tests/fixtures/invalid/` holds one mistake, marked where it stands with a
 //! `# ERROR: <part of the message>` comment at the end of the offending line (or on a line of its
 //! own just above it). A fixture is a
-//! single file or a folder of files (for `extends` and cross-environment mistakes).
+//! single file or a folder of files (for `extends` and cross-environment mistakes); a mistake in a
+//! base that several environments extend is expected once.
 
 use std::path::{Path, PathBuf};
 
@@ -25,7 +26,8 @@ struct Expected {
 
 fn expected_errors(fixture: &Path) -> Vec<Expected> {
     let files: Vec<PathBuf> = if fixture.is_dir() {
-        let mut files: Vec<PathBuf> = std::fs::read_dir(fixture).unwrap().map(|e| e.unwrap().path()).collect();
+        let mut files: Vec<PathBuf> =
+            std::fs::read_dir(fixture).unwrap().map(|e| e.unwrap().path()).filter(|path| path.is_file()).collect();
         files.sort();
         files
     } else {
@@ -256,4 +258,50 @@ fn a_diagnostic_never_quotes_a_sensitive_value() {
     let stderr = String::from_utf8(output.stderr).unwrap();
     assert!(stderr.contains("unknown service `nope`"), "{stderr}");
     assert!(!stderr.contains("LITSECRETzzq"), "{stderr}");
+}
+
+#[test]
+fn numbers_and_booleans_are_values_written_as_their_toml_text() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("dev.toml"),
+        "project = \"p\"\nenvironment = \"dev\"\n[services.api.variables]\nPORT = 8000\nBIG = 1_000_000\n\
+         RATIO = 1.50\nTINY = 6.626e-34\nDEBUG = true\nOFF = { value = false, sensitive = true }\n",
+    )
+    .unwrap();
+    let model = config::load(&[dir.path().to_path_buf()]).unwrap();
+    let variables = &model.environments[0].services["api"].variables;
+    let literal = |name: &str| variables[name].value.literal().unwrap().to_string();
+    assert_eq!(
+        ["PORT", "BIG", "RATIO", "TINY", "DEBUG", "OFF"].map(literal),
+        ["8000", "1000000", "1.50", "6.626e-34", "true", "false"]
+    );
+}
+
+#[test]
+fn names_and_values_railway_refuses_are_located_errors_before_anything_is_sent() {
+    let dir = tempfile::tempdir().unwrap();
+    let big = "v".repeat(200 * 1024);
+    std::fs::write(
+        dir.path().join("dev.toml"),
+        format!(
+            "project = \"p\"\nenvironment = \"dev\"\n[services.api]\nimage = \"\"\n[services.api.variables]\n\
+             BIG = \"{big}\"\n[services.\"{}\"]\nimage = \"nginx\"\n",
+            "n".repeat(1000)
+        ),
+    )
+    .unwrap();
+    let output = Command::cargo_bin("railform").unwrap().arg("validate").arg(dir.path()).output().unwrap();
+    assert_eq!(output.status.code(), Some(1));
+    let stderr = String::from_utf8(output.stderr).unwrap();
+    for want in [
+        "dev.toml:4:9: `image` is empty",
+        "dev.toml:6:1: the value of `BIG` is 200 KiB; a variable (NAME=value) must fit in 128 KiB",
+        "dev.toml:7:11: service name `nnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnn…` is 1000 characters long; the most is 32",
+        "3 errors found",
+    ] {
+        let (place, message) = want.split_once(": ").unwrap_or(("", want));
+        assert!(stderr.contains(message) && stderr.contains(place), "want `{want}` in\n{stderr}");
+    }
+    assert!(stderr.len() < 8 * 1024, "a long value is not printed whole:\n{stderr}");
 }

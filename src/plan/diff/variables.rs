@@ -247,7 +247,7 @@ impl<'m, 'l> ProjectDiff<'m, 'l> {
                     Some(LiveValue::Value(value)) => Some(value.as_str()),
                     _ => None,
                 };
-                if live_value == Some(desired_wire.as_str()) {
+                if live_value.is_some_and(|live| refs::same_meaning(live, &desired_wire)) {
                     return None;
                 }
                 let wire = if *declared_sensitive {
@@ -262,7 +262,7 @@ impl<'m, 'l> ProjectDiff<'m, 'l> {
                 let rewritten = live_value.map(|value| apply_renames(value, renames));
                 let (action, reason) = match (live_value, rewritten) {
                     (None, _) => (Action::Create, "declared in the file, missing in Railway".to_string()),
-                    (Some(_), Some(Some(rewritten))) if rewritten == desired_wire => {
+                    (Some(_), Some(Some(rewritten))) if refs::same_meaning(&rewritten, &desired_wire) => {
                         (Action::Rewrite, rewrite_reason(live_value.unwrap_or_default(), renames))
                     }
                     (Some(_), _) => (Action::Update, "the live value differs from the file".to_string()),
