@@ -1192,6 +1192,7 @@ impl VolumeInstance {
     async fn created_at(&self) -> DateTime {
         date(self.0.created_at.as_deref().unwrap_or_default())
     }
+    #[graphql(name = "sizeMB")]
     async fn size_mb(&self) -> i32 {
         i32::try_from(self.0.size_mb.unwrap_or(DEFAULT_VOLUME_SIZE_MB)).unwrap_or(i32::MAX)
     }
