@@ -25,11 +25,82 @@ pub const MAX_DEPTH: usize = 32;
 /// config or variable map.
 pub const MAX_COMPLEXITY: usize = 5_000;
 
-/// Why a document is refused before validation, or `None` when it fits the field budget.
+/// Names (identifiers outside strings and comments) a document may hold before it is refused
+/// without being parsed: every field costs at least one, so this bounds the work a hostile
+/// document can cause before [`MAX_SELECTIONS`] is checked.
+pub const MAX_NAMES: usize = 4 * MAX_SELECTIONS;
+
+/// Why a document is refused before validation, or `None` when it fits the budget.
 /// Unparseable documents pass here: the schema then reports their syntax error.
 pub fn check_document(query: &str) -> Option<String> {
+    let names = scan(query).names;
+    if names > MAX_NAMES {
+        return Some(format!("Query is too large: it holds {names} names, the limit is {MAX_NAMES}"));
+    }
     let document = async_graphql::parser::parse_query(query).ok()?;
     count_document(&document).err()
+}
+
+/// What a lexical pass over a document finds, without parsing it.
+#[derive(Debug, Default, PartialEq, Eq)]
+pub struct Scan {
+    /// Identifiers outside strings and comments.
+    pub names: usize,
+    /// The name of the document's first operation (`query Name …`), if it starts with one.
+    pub first_operation: Option<String>,
+}
+
+/// One linear pass over `query`: counts names, skipping string literals (block strings
+/// included) and comments.
+pub fn scan(query: &str) -> Scan {
+    let bytes = query.as_bytes();
+    let mut scan = Scan::default();
+    let mut first_names: Vec<&str> = Vec::new();
+    let mut at = 0;
+    while at < bytes.len() {
+        match bytes[at] {
+            b'#' => {
+                while at < bytes.len() && bytes[at] != b'\n' {
+                    at += 1;
+                }
+            }
+            b'"' if bytes[at..].starts_with(b"\"\"\"") => {
+                at += 3;
+                while at < bytes.len() && !bytes[at..].starts_with(b"\"\"\"") {
+                    at += if bytes[at] == b'\\' { 2 } else { 1 };
+                }
+                at += 3;
+            }
+            b'"' => {
+                at += 1;
+                while at < bytes.len() && bytes[at] != b'"' && bytes[at] != b'\n' {
+                    at += if bytes[at] == b'\\' { 2 } else { 1 };
+                }
+                at += 1;
+            }
+            b'{' if first_names.len() < 2 => {
+                first_names.push("{");
+                at += 1;
+            }
+            byte if byte == b'_' || byte.is_ascii_alphabetic() => {
+                let start = at;
+                while at < bytes.len() && (bytes[at] == b'_' || bytes[at].is_ascii_alphanumeric()) {
+                    at += 1;
+                }
+                scan.names += 1;
+                if first_names.len() < 2 {
+                    first_names.push(&query[start..at]);
+                }
+            }
+            _ => at += 1,
+        }
+    }
+    if let [keyword, name] = first_names[..] {
+        if ["query", "mutation", "subscription"].contains(&keyword) && name != "{" {
+            scan.first_operation = Some(name.to_string());
+        }
+    }
+    scan
 }
 
 /// The fields the document's operations select, expanded, or why it is over budget.
@@ -103,6 +174,15 @@ mod tests {
     use super::*;
 
     #[test]
+    fn the_lexical_scan_skips_strings_and_comments_and_finds_the_operation_name() {
+        let scan = scan("query Find($id: String!) { # a comment with words\n project(id: \"not names here\") { id } }");
+        assert_eq!(scan, Scan { names: 7, first_operation: Some("Find".into()) });
+        assert_eq!(super::scan("{ me { id } }").first_operation, None);
+        assert_eq!(super::scan("mutation { x }").first_operation, None);
+        assert_eq!(super::scan("query Q { a(s: \"\"\"block \"quoted\" words\"\"\") }").names, 4);
+    }
+
+    #[test]
     fn aliases_and_fragment_expansion_are_counted() {
         assert_eq!(check_document("{ me { id } }"), None);
         let aliases: String = (0..MAX_SELECTIONS).map(|i| format!("a{i}: me {{ id }} ")).collect();
@@ -119,6 +199,8 @@ mod tests {
         let cycle = "{ me { ...A } } fragment A on User { ...B } fragment B on User { ...A }";
         assert!(check_document(cycle).expect("refused").contains("spreads itself"));
         assert_eq!(check_document("{ broken"), None, "syntax errors are the schema's to report");
+        let names: String = (0..MAX_NAMES).map(|i| format!("a{i}: me ")).collect();
+        assert!(check_document(&format!("{{ {names} }}")).expect("refused").contains("names"));
         let deep = format!("{{ {}id{} }}", "me { ".repeat(40), " }".repeat(40));
         assert!(check_document(&deep).expect("refused").contains("too deep"));
     }

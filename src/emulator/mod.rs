@@ -13,7 +13,8 @@
 //!   TCP proxies, regions;
 //! - [`config`]: the EnvironmentConfig JSON and `configEtag`; [`resolve`]: reference rendering
 //!   and `RAILWAY_*` built-ins; [`cron`]: cron schedules;
-//! - [`limits`]: the request budget; [`faults`]: latency, fail rate and rate limit;
+//! - [`limits`]: the request budget; [`validation`]: tidy validation errors;
+//!   [`faults`]: latency, fail rate and rate limit;
 //!   [`inspect`]: the `/_emulator/*` endpoints.
 
 pub mod config;
@@ -28,6 +29,7 @@ pub mod resolve;
 pub mod schema;
 pub mod store;
 pub mod types;
+pub mod validation;
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -274,7 +276,8 @@ async fn graphql(State(app): State<Arc<App>>, headers: HeaderMap, body: Result<B
         }
     };
     let request = serde_json::from_slice::<async_graphql::Request>(&body);
-    app.stats.record(&request.as_ref().map_or(ANONYMOUS_OPERATION.to_string(), operation_name));
+    let operation = request.as_ref().map_or(ANONYMOUS_OPERATION.to_string(), operation_name);
+    app.stats.record(&operation);
     if !app.latency.is_zero() {
         tokio::time::sleep(app.latency).await;
     }
@@ -288,7 +291,13 @@ async fn graphql(State(app): State<Arc<App>>, headers: HeaderMap, body: Result<B
             app.stats.record_fault(fault.kind());
             fault.response()
         }
-        None => answer(&app, &headers, request).await,
+        None => {
+            let (response, failed) = answer(&app, &headers, request).await;
+            if failed {
+                app.stats.record_error(&operation);
+            }
+            response
+        }
     };
     if let Some(rate) = rate {
         rate.add_headers(response.headers_mut());
@@ -296,22 +305,29 @@ async fn graphql(State(app): State<Arc<App>>, headers: HeaderMap, body: Result<B
     response
 }
 
+/// Executes one request; true as second value when the answer carries errors.
 async fn answer(
     app: &App,
     headers: &HeaderMap,
     request: Result<async_graphql::Request, serde_json::Error>,
-) -> Response {
+) -> (Response, bool) {
     let request = match request {
         Ok(request) => request,
-        Err(error) => return error_response(StatusCode::BAD_REQUEST, &format!("Invalid request body: {error}")),
+        Err(error) => {
+            return (error_response(StatusCode::BAD_REQUEST, &format!("Invalid request body: {error}")), true);
+        }
     };
     let Some(caller) = authorize(app.token.as_deref(), headers) else {
-        return error_response(StatusCode::OK, "Not Authorized");
+        return (error_response(StatusCode::OK, "Not Authorized"), true);
     };
     if let Some(reason) = limits::check_document(&request.query) {
-        return error_response(StatusCode::OK, &reason);
+        return (error_response(StatusCode::OK, &reason), true);
     }
-    Json(app.schema.execute(request.data(caller)).await).into_response()
+    let query = request.query.clone();
+    let mut response = app.schema.execute(request.data(caller)).await;
+    validation::tidy(&query, &mut response.errors);
+    let failed = !response.errors.is_empty();
+    (Json(response).into_response(), failed)
 }
 
 /// Railway's error shape: `{"errors":[{"message":…}],"data":null}`.
@@ -335,10 +351,15 @@ fn authorize(token: Option<&str>, headers: &HeaderMap) -> Option<Caller> {
     }
 }
 
-/// The operation a request runs: its `operationName`, or the name in the document.
+/// The operation a request runs: its `operationName`, or the name in the document (read
+/// lexically, without parsing, from a document too large to parse).
 fn operation_name(request: &async_graphql::Request) -> String {
     if let Some(name) = &request.operation_name {
         return name.clone();
+    }
+    let scan = limits::scan(&request.query);
+    if scan.names > limits::MAX_NAMES {
+        return scan.first_operation.unwrap_or_else(|| ANONYMOUS_OPERATION.to_string());
     }
     match async_graphql::parser::parse_query(&request.query) {
         Ok(document) => match document.operations {

@@ -638,6 +638,11 @@ impl Mutation {
         write(ctx, |state, _| {
             state.environment_of(&input.project_id, &input.environment_id)?;
             state.instance(&input.environment_id, &input.service_id)?;
+            if state.custom_domains.iter().any(|d| d.domain == input.domain)
+                || state.service_domains.iter().any(|d| d.domain == input.domain)
+            {
+                return Err(Refusal::new(format!("Domain {} is already in use", input.domain)));
+            }
             let port = input.target_port.map(i64::from);
             let change = super::networking::DomainChange::Set(port);
             state.set_custom_domain(&input.environment_id, &input.service_id, &input.domain, change)?;
