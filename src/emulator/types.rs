@@ -50,6 +50,11 @@ async_graphql::scalar!(EnvironmentConfig, "EnvironmentConfig");
 pub struct DeploymentMeta(pub serde_json::Value);
 async_graphql::scalar!(DeploymentMeta, "DeploymentMeta");
 
+/// Railway's `JSON`: any JSON value.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Json(pub serde_json::Value);
+async_graphql::scalar!(Json, "JSON");
+
 /// Railway's `DateTime`: an RFC 3339 timestamp.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct DateTime(pub String);
@@ -543,6 +548,7 @@ impl Project {
 pub struct Bucket {
     id: ID,
     name: String,
+    group_id: Option<String>,
     project_id: String,
     created_at: DateTime,
     updated_at: DateTime,
@@ -616,6 +622,10 @@ impl Environment {
     /// How many changes are staged and not committed.
     async fn unmerged_changes_count(&self, ctx: &Context<'_>) -> Result<Option<i32>> {
         read(ctx, |state| Ok(Some(state.staged_patch(&self.0.id).map_or(0, |p| patch::count_changes(&p.patch)))))
+    }
+    /// The canvas group of each grouped resource, by resource id: the emulator has no groups.
+    async fn canvas_group_refs(&self) -> Json {
+        Json(serde_json::Value::Object(serde_json::Map::new()))
     }
     /// The environment as JSON keyed by ids; values only with `decryptVariables: true`.
     #[graphql(complexity = "EXPENSIVE")]
@@ -699,6 +709,10 @@ impl Service {
     }
     async fn created_at(&self) -> DateTime {
         date(&self.0.created_at)
+    }
+    /// The template service it was deployed from: services created through the API have none.
+    async fn template_service_id(&self) -> Option<&str> {
+        None
     }
     async fn project(&self, ctx: &Context<'_>) -> Result<Project> {
         read(ctx, |state| state.project(&self.0.project_id).cloned()).map(Project)
