@@ -224,6 +224,17 @@ expect api_after_domain ".RAILWAY_PUBLIC_DOMAIN == \"$domain\"" "RAILWAY_PUBLIC_
 code=$(plan_exit)
 [ "$code" = 0 ] && pass "railform plan is still clean with the domain" || fail "railform plan is still clean with the domain" "exit $code: $(tail -3 "$WORK/plan.out" | tr '\n' ' ')"
 
+# --- TCP proxy: written by the CLI as a staged change and a commit ------------------------------
+json proxy tcp-proxy create --port 5432 --service db --json
+expect proxy '.committed == true and .applicationPort == 5432' "tcp-proxy create --port 5432 --service db (stage + commit)"
+json proxies tcp-proxy list --service db --json
+endpoint=$(jq -r '.proxies[0].endpoint // ""' "$WORK/proxies.json")
+json db_public variables --service db --json
+expect db_public ".DATABASE_PUBLIC_URL == \"postgresql://postgres:$password@$endpoint/railway\" and .RAILWAY_TCP_PROXY_DOMAIN != null" \
+    "with the proxy, DATABASE_PUBLIC_URL resolves to its endpoint ($endpoint)"
+code=$(plan_exit)
+[ "$code" = 0 ] && pass "railform plan is still clean with the proxy" || fail "railform plan is still clean with the proxy" "exit $code: $(tail -3 "$WORK/plan.out" | tr '\n' ' ')"
+
 # --- what the CLI sent ------------------------------------------------------------------------
 inspect stats > "$WORK/stats.json"
 operations=$(jq -r '.operations | keys[]' "$WORK/stats.json")
