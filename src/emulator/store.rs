@@ -674,6 +674,28 @@ mod tests {
     }
 
     #[test]
+    fn a_state_file_of_the_previous_version_loads() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("state.json");
+        let old = serde_json::json!({
+            "projects": [{"id": "p", "name": "shop", "description": null, "created_at": "2026-08-01T00:00:00.000Z"}],
+            "environments": [{"id": "e", "project_id": "p", "name": "production", "created_at": "2026-08-01T00:00:00.000Z",
+                              "shared_variables": {"A": {"value": "1", "sealed": false}}}],
+            "services": [{"id": "s", "project_id": "p", "name": "api", "icon": null, "created_at": "2026-08-01T00:00:00.000Z"}],
+            "instances": [{"id": "i", "service_id": "s", "environment_id": "e", "source": {"repo": "acme/api", "branch": "main"},
+                           "settings": {"start_command": "run", "restart_policy_type": "ON_FAILURE"}, "variables": {}}],
+            "deployments": [{"service_id": "s", "service_name": "api", "environment_id": "e", "environment_name": "production",
+                             "variables": {}, "unresolved": []}]
+        });
+        std::fs::write(&path, old.to_string()).unwrap();
+        let store = Store::open(Some(path), RenamePolicy::Keep).unwrap();
+        let source = store.read(|s| s.instances[0].config.source.clone()).unwrap();
+        assert_eq!((source.repo.as_deref(), source.branch.as_deref()), (Some("acme/api"), Some("main")));
+        assert_eq!(store.read(|s| s.deployments[0].status), DeploymentState::Success);
+        assert_eq!(store.read(|s| s.deployments[0].id.len()), 36);
+    }
+
+    #[test]
     fn timestamps_are_rfc3339() {
         let stamp = now();
         assert_eq!(stamp.len(), 24);
