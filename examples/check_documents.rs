@@ -130,16 +130,22 @@ fn sdl_from_introspection(schema: &Value) -> anyhow::Result<String> {
                 let line = if key == "inputFields" {
                     input_value(field)?
                 } else {
-                    let args: Vec<String> = field["args"].as_array().into_iter().flatten().map(input_value).collect::<Result<_, _>>()?;
+                    let args: Vec<String> =
+                        field["args"].as_array().into_iter().flatten().map(input_value).collect::<Result<_, _>>()?;
                     let args = if args.is_empty() { String::new() } else { format!("({})", args.join(", ")) };
-                    format!("{}{args}: {}", field["name"].as_str().context("a field without a name")?, type_ref(&field["type"])?)
+                    format!(
+                        "{}{args}: {}",
+                        field["name"].as_str().context("a field without a name")?,
+                        type_ref(&field["type"])?
+                    )
                 };
                 body.push_str(&format!("  {line}\n"));
             }
             Ok(body)
         };
         let interfaces = names(&ty["interfaces"]);
-        let implements = if interfaces.is_empty() { String::new() } else { format!(" implements {}", interfaces.join(" & ")) };
+        let implements =
+            if interfaces.is_empty() { String::new() } else { format!(" implements {}", interfaces.join(" & ")) };
         match ty["kind"].as_str() {
             Some("SCALAR") => sdl.push_str(&format!("scalar {name}\n")),
             Some("OBJECT") => sdl.push_str(&format!("type {name}{implements} {{\n{}}}\n", fields("fields")?)),
@@ -147,7 +153,8 @@ fn sdl_from_introspection(schema: &Value) -> anyhow::Result<String> {
             Some("INPUT_OBJECT") => sdl.push_str(&format!("input {name} {{\n{}}}\n", fields("inputFields")?)),
             Some("UNION") => sdl.push_str(&format!("union {name} = {}\n", names(&ty["possibleTypes"]).join(" | "))),
             Some("ENUM") => {
-                let values: Vec<String> = names(&ty["enumValues"]).into_iter().map(|value| format!("  {value}\n")).collect();
+                let values: Vec<String> =
+                    names(&ty["enumValues"]).into_iter().map(|value| format!("  {value}\n")).collect();
                 sdl.push_str(&format!("enum {name} {{\n{}}}\n", values.concat()));
             }
             other => bail!("type {name} has an unknown kind {other:?}"),

@@ -286,10 +286,12 @@ pub fn service_json(state: &State, environment_id: &str, service_id: &str, revea
         Value::Object(map.collect())
     };
     let mut networking = Map::new();
-    let service_domains = state.service_domains_of(environment_id, service_id).map(|d| (d.domain.clone(), d.target_port));
+    let service_domains =
+        state.service_domains_of(environment_id, service_id).map(|d| (d.domain.clone(), d.target_port));
     let custom_domains = state.custom_domains_of(environment_id, service_id).map(|d| (d.domain.clone(), d.target_port));
-    let proxies =
-        state.tcp_proxies_of(environment_id, service_id).map(|p| (p.application_port.to_string(), Value::Object(Map::new())));
+    let proxies = state
+        .tcp_proxies_of(environment_id, service_id)
+        .map(|p| (p.application_port.to_string(), Value::Object(Map::new())));
     for (key, value) in [
         ("serviceDomains", domains(service_domains.collect())),
         ("customDomains", domains(custom_domains.collect())),
@@ -328,7 +330,8 @@ pub fn service_json(state: &State, environment_id: &str, service_id: &str, revea
 fn config(state: &State, environment: &Environment, reveal: Reveal) -> Result<Value, Refusal> {
     let mut services = Map::new();
     for instance in state.instances_in(&environment.id) {
-        services.insert(instance.service_id.clone(), service_json(state, &environment.id, &instance.service_id, reveal)?);
+        services
+            .insert(instance.service_id.clone(), service_json(state, &environment.id, &instance.service_id, reveal)?);
     }
     let volumes: Map<String, Value> = state
         .volume_instances_in(&environment.id)

@@ -122,7 +122,9 @@ fn count_document(document: &ExecutableDocument) -> Result<usize, String> {
 
 fn too_many(count: usize) -> String {
     let shown = if count >= usize::MAX / 2 { "too many".to_string() } else { count.to_string() };
-    format!("Query is too large: it selects {shown} fields (aliases and fragments included), the limit is {MAX_SELECTIONS}")
+    format!(
+        "Query is too large: it selects {shown} fields (aliases and fragments included), the limit is {MAX_SELECTIONS}"
+    )
 }
 
 /// Counts selected fields with each fragment's size computed once (so `...F` repeated
@@ -143,7 +145,9 @@ impl<'d> Counter<'d> {
         let mut total = 0usize;
         for selection in &selection_set.items {
             let size = match &selection.node {
-                Selection::Field(field) => 1usize.saturating_add(self.count(&field.node.selection_set.node, depth + 1)?),
+                Selection::Field(field) => {
+                    1usize.saturating_add(self.count(&field.node.selection_set.node, depth + 1)?)
+                }
                 Selection::InlineFragment(inline) => self.count(&inline.node.selection_set.node, depth + 1)?,
                 Selection::FragmentSpread(spread) => self.fragment(spread.node.fragment_name.node.as_str(), depth)?,
             };

@@ -271,7 +271,10 @@ async fn graphql(State(app): State<Arc<App>>, headers: HeaderMap, body: Result<B
         Ok(body) => body,
         Err(rejection) => {
             app.stats.record(ANONYMOUS_OPERATION);
-            let message = format!("Request body too large or unreadable ({rejection}); the limit is {} bytes", limits::MAX_BODY_BYTES);
+            let message = format!(
+                "Request body too large or unreadable ({rejection}); the limit is {} bytes",
+                limits::MAX_BODY_BYTES
+            );
             return error_response(rejection.status(), &message);
         }
     };

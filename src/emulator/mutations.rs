@@ -18,11 +18,11 @@ use super::schema::{
     EnvironmentCreateInput, ProjectCreateInput, ServiceCreateInput, ServiceInstanceUpdateInput, ServiceSourceInput,
     ServiceUpdateInput, VariableCollectionUpsertInput, VariableDeleteInput, VariableUpsertInput, VolumeCreateInput,
 };
-use super::types::{EnvironmentVariables, WORKSPACE_ID};
 use super::store::{
     new_id, now, Deployment, DeploymentState, Environment, Instance, Project, Refusal, Service, State, Variable,
     Volume, VolumeInstance,
 };
+use super::types::{EnvironmentVariables, WORKSPACE_ID};
 use super::RenamePolicy;
 use crate::refs;
 
@@ -39,8 +39,13 @@ impl State {
             None => format!("project-{}", &new_id()[..8]),
         };
         let stamp = now();
-        let project =
-            Project { id: new_id(), name, description: input.description, created_at: stamp.clone(), updated_at: Some(stamp) };
+        let project = Project {
+            id: new_id(),
+            name,
+            description: input.description,
+            created_at: stamp.clone(),
+            updated_at: Some(stamp),
+        };
         let environment_name = input.default_environment_name.unwrap_or_else(|| DEFAULT_ENVIRONMENT.to_string());
         self.projects.push(project.clone());
         self.add_environment(&project.id, environment_name)?;
@@ -505,7 +510,10 @@ fn update_instance(instance: &mut Instance, input: &ServiceInstanceUpdateInput) 
     input.healthcheck_path.clone().update_to(&mut deploy.healthcheck_path);
     input.num_replicas.map_value(i64::from).update_to(&mut deploy.num_replicas);
     input.start_command.clone().update_to(&mut deploy.start_command);
-    input.restart_policy_type.map_value(|policy| policy.as_str().to_string()).update_to(&mut deploy.restart_policy_type);
+    input
+        .restart_policy_type
+        .map_value(|policy| policy.as_str().to_string())
+        .update_to(&mut deploy.restart_policy_type);
     if deploy.is_empty() {
         config.deploy = None;
     }

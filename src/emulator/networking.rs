@@ -83,7 +83,8 @@ impl State {
         domain: &str,
         change: DomainChange,
     ) -> Result<(), Refusal> {
-        let mine = |d: &ServiceDomain| d.environment_id == environment_id && d.service_id == service_id && d.domain == domain;
+        let mine =
+            |d: &ServiceDomain| d.environment_id == environment_id && d.service_id == service_id && d.domain == domain;
         let port = match change {
             DomainChange::Remove => {
                 self.service_domains.retain(|d| !mine(d));
@@ -108,7 +109,13 @@ impl State {
         Ok(())
     }
 
-    fn push_service_domain(&mut self, environment_id: &str, service_id: &str, domain: String, port: Option<i64>) -> ServiceDomain {
+    fn push_service_domain(
+        &mut self,
+        environment_id: &str,
+        service_id: &str,
+        domain: String,
+        port: Option<i64>,
+    ) -> ServiceDomain {
         let stamp = now();
         let record = ServiceDomain {
             id: new_id(),
@@ -163,7 +170,8 @@ impl State {
         domain: &str,
         change: DomainChange,
     ) -> Result<(), Refusal> {
-        let mine = |d: &CustomDomain| d.environment_id == environment_id && d.service_id == service_id && d.domain == domain;
+        let mine =
+            |d: &CustomDomain| d.environment_id == environment_id && d.service_id == service_id && d.domain == domain;
         let port = match change {
             DomainChange::Remove => {
                 self.custom_domains.retain(|d| !mine(d));
@@ -201,14 +209,20 @@ impl State {
 
     /// Exposes `application_port` of one instance through a TCP proxy (a second proxy for the
     /// same port changes nothing).
-    pub fn add_tcp_proxy(&mut self, environment_id: &str, service_id: &str, application_port: i64) -> Result<(), Refusal> {
+    pub fn add_tcp_proxy(
+        &mut self,
+        environment_id: &str,
+        service_id: &str,
+        application_port: i64,
+    ) -> Result<(), Refusal> {
         if self.tcp_proxies_of(environment_id, service_id).any(|p| p.application_port == application_port) {
             return Ok(());
         }
         let service = slug(&self.service(service_id)?.name);
         let environment = slug(&self.environment(environment_id)?.name);
         let domain = format!("{service}-{environment}.proxy.rlwy.net");
-        let mut proxy_port = i64::from(10_000 + digest_u32(&format!("{environment_id}/{service_id}/{application_port}")) % 50_000);
+        let mut proxy_port =
+            i64::from(10_000 + digest_u32(&format!("{environment_id}/{service_id}/{application_port}")) % 50_000);
         while self.tcp_proxies.iter().any(|p| p.domain == domain && p.proxy_port == proxy_port) {
             proxy_port = 10_000 + (proxy_port - 10_000 + 1) % 50_000;
         }

@@ -110,7 +110,11 @@ pub fn count_changes(patch: &Value) -> i32 {
                 };
             }
         }
-        count += service.iter().filter(|(key, _)| !SERVICE_KEYS.contains(&key.as_str())).map(|(_, v)| leaves(v)).sum::<i32>();
+        count += service
+            .iter()
+            .filter(|(key, _)| !SERVICE_KEYS.contains(&key.as_str()))
+            .map(|(_, v)| leaves(v))
+            .sum::<i32>();
     }
     count
 }
@@ -145,7 +149,8 @@ impl State {
         let top = object(patch, "patch")?;
         let mut applied = Applied::default();
         for key in top.keys() {
-            if !["services", "sharedVariables", "volumes", "buckets", "privateNetworkDisabled"].contains(&key.as_str()) {
+            if !["services", "sharedVariables", "volumes", "buckets", "privateNetworkDisabled"].contains(&key.as_str())
+            {
                 return Err(Refusal::new(format!("{key}: not a key of EnvironmentConfig")));
             }
         }
@@ -179,7 +184,9 @@ impl State {
         match top.get("privateNetworkDisabled") {
             None => {}
             Some(Value::Null) => self.environment_mut(environment_id)?.private_network_disabled = None,
-            Some(Value::Bool(disabled)) => self.environment_mut(environment_id)?.private_network_disabled = Some(*disabled),
+            Some(Value::Bool(disabled)) => {
+                self.environment_mut(environment_id)?.private_network_disabled = Some(*disabled)
+            }
             Some(_) => return Err(Refusal::new("privateNetworkDisabled: expected a boolean")),
         }
         self.drop_unmounted_volumes();
@@ -192,7 +199,13 @@ impl State {
 
     /// Applies one `services.<id>` entry; true when the instance is there afterwards (and so
     /// is deployed on commit).
-    fn apply_service(&mut self, environment_id: &str, service_id: &str, entry: &Value, path: &str) -> Result<bool, Refusal> {
+    fn apply_service(
+        &mut self,
+        environment_id: &str,
+        service_id: &str,
+        entry: &Value,
+        path: &str,
+    ) -> Result<bool, Refusal> {
         let deleted = match entry {
             Value::Null => true,
             Value::Object(map) => match map.get("isDeleted") {
@@ -215,8 +228,11 @@ impl State {
         if self.instance(environment_id, service_id).is_err() {
             self.instances.push(Instance::new(service_id, environment_id, InstanceConfig::default()));
         }
-        let settings: Map<String, Value> =
-            entry.iter().filter(|(key, _)| !SERVICE_KEYS.contains(&key.as_str())).map(|(k, v)| (k.clone(), v.clone())).collect();
+        let settings: Map<String, Value> = entry
+            .iter()
+            .filter(|(key, _)| !SERVICE_KEYS.contains(&key.as_str()))
+            .map(|(k, v)| (k.clone(), v.clone()))
+            .collect();
         if !settings.is_empty() {
             let instance = self.instance_mut(environment_id, service_id)?;
             let mut current = match serde_json::to_value(&instance.config) {
@@ -300,16 +316,19 @@ impl State {
                 "tcpProxies" => {
                     for (port, entry) in object(value, &path)? {
                         let path = format!("{path}.{port}");
-                        let port: i64 = port
-                            .parse()
-                            .ok()
-                            .filter(|port| (1..=65_535).contains(port))
-                            .ok_or_else(|| Refusal::new(format!("{path}: a TCP proxy is keyed by a port from 1 to 65535")))?;
+                        let port: i64 =
+                            port.parse().ok().filter(|port| (1..=65_535).contains(port)).ok_or_else(|| {
+                                Refusal::new(format!("{path}: a TCP proxy is keyed by a port from 1 to 65535"))
+                            })?;
                         match entry {
                             Value::Null => self.tcp_proxies.retain(|p| {
-                                !(p.environment_id == environment_id && p.service_id == service_id && p.application_port == port)
+                                !(p.environment_id == environment_id
+                                    && p.service_id == service_id
+                                    && p.application_port == port)
                             }),
-                            Value::Object(map) if map.is_empty() => self.add_tcp_proxy(environment_id, service_id, port)?,
+                            Value::Object(map) if map.is_empty() => {
+                                self.add_tcp_proxy(environment_id, service_id, port)?
+                            }
                             _ => return Err(Refusal::new(format!("{path}: expected {{}} or null"))),
                         }
                     }
@@ -328,7 +347,14 @@ impl State {
         Ok(())
     }
 
-    fn apply_mount(&mut self, environment_id: &str, service_id: &str, volume_id: &str, mount: &Value, path: &str) -> Result<(), Refusal> {
+    fn apply_mount(
+        &mut self,
+        environment_id: &str,
+        service_id: &str,
+        volume_id: &str,
+        mount: &Value,
+        path: &str,
+    ) -> Result<(), Refusal> {
         let here = |v: &VolumeInstance| v.environment_id == environment_id && v.volume_id == volume_id;
         if mount.is_null() {
             self.volume_instances.retain(|v| !(here(v) && v.service_id == service_id));
@@ -378,7 +404,14 @@ impl State {
         Ok(())
     }
 
-    fn apply_volume(&mut self, project_id: &str, environment_id: &str, volume_id: &str, entry: &Value, path: &str) -> Result<(), Refusal> {
+    fn apply_volume(
+        &mut self,
+        project_id: &str,
+        environment_id: &str,
+        volume_id: &str,
+        entry: &Value,
+        path: &str,
+    ) -> Result<(), Refusal> {
         let volume = self.volume(volume_id).map_err(|refusal| Refusal::new(format!("{path}: {refusal}")))?;
         if volume.project_id != project_id {
             return Err(Refusal::new(format!("{path}: Volume not found in project")));
@@ -445,9 +478,15 @@ impl State {
 
     /// Commits what is staged: applied all at once, then the touched instances deploy unless
     /// `skip_deploys`. Returns the committed patch's id.
-    pub fn commit_staged(&mut self, environment_id: &str, message: Option<String>, skip_deploys: bool) -> Result<String, Refusal> {
+    pub fn commit_staged(
+        &mut self,
+        environment_id: &str,
+        message: Option<String>,
+        skip_deploys: bool,
+    ) -> Result<String, Refusal> {
         self.environment(environment_id)?;
-        let staged = self.staged_patch(environment_id).cloned().ok_or_else(|| Refusal::new("No staged changes to commit"))?;
+        let staged =
+            self.staged_patch(environment_id).cloned().ok_or_else(|| Refusal::new("No staged changes to commit"))?;
         self.commit(environment_id, &staged.patch, skip_deploys)?;
         self.staged.retain(|p| p.environment_id != environment_id);
         let _ = message;
@@ -601,7 +640,9 @@ fn check_deploy(deploy: &DeployConfig, path: &str) -> Result<(), Refusal> {
     match &deploy.pre_deploy_command {
         None | Some(Value::String(_)) => {}
         Some(Value::Array(items)) if items.iter().all(Value::is_string) => {}
-        Some(_) => return Err(Refusal::new(format!("{path}.preDeployCommand: expected a string or a list of strings"))),
+        Some(_) => {
+            return Err(Refusal::new(format!("{path}.preDeployCommand: expected a string or a list of strings")))
+        }
     }
     for (region, replicas) in deploy.multi_region_config.iter().flatten() {
         let path = format!("{path}.multiRegionConfig.{region}");
@@ -635,7 +676,10 @@ mod tests {
         assert_eq!(staged, json!({"services": {"a": {"variables": {"X": null, "Y": null, "Z": {"value": "3"}}}}}));
 
         let mut current = json!({"deploy": {"startCommand": "run", "numReplicas": 2}}).as_object().unwrap().clone();
-        merge_settings(&mut current, json!({"deploy": {"startCommand": null}, "build": {"builder": "DOCKERFILE"}}).as_object().unwrap());
+        merge_settings(
+            &mut current,
+            json!({"deploy": {"startCommand": null}, "build": {"builder": "DOCKERFILE"}}).as_object().unwrap(),
+        );
         assert_eq!(Value::Object(current), json!({"deploy": {"numReplicas": 2}, "build": {"builder": "DOCKERFILE"}}));
     }
 
@@ -671,12 +715,27 @@ mod tests {
         assert!(state.environment("e").unwrap().shared_variables.is_empty());
 
         for (patch, expected) in [
-            (json!({"services": {"api": {"deploy": {"numReplicas": -1}}}}), "services.api.deploy.numReplicas: must be at least 0"),
-            (json!({"services": {"api": {"deploy": {"startComand": "x"}}}}), "services.api.deploy: unknown field `startComand`"),
-            (json!({"services": {"api": {"deploy": {"cronSchedule": "* *"}}}}), "services.api.deploy.cronSchedule: a cron schedule has 5 fields"),
-            (json!({"services": {"api": {"variables": {"1X": {"value": "v"}}}}}), "services.api.variables.1X: Invalid variable name"),
+            (
+                json!({"services": {"api": {"deploy": {"numReplicas": -1}}}}),
+                "services.api.deploy.numReplicas: must be at least 0",
+            ),
+            (
+                json!({"services": {"api": {"deploy": {"startComand": "x"}}}}),
+                "services.api.deploy: unknown field `startComand`",
+            ),
+            (
+                json!({"services": {"api": {"deploy": {"cronSchedule": "* *"}}}}),
+                "services.api.deploy.cronSchedule: a cron schedule has 5 fields",
+            ),
+            (
+                json!({"services": {"api": {"variables": {"1X": {"value": "v"}}}}}),
+                "services.api.variables.1X: Invalid variable name",
+            ),
             (json!({"services": {"nope": {}}}), "services.nope: Service not found"),
-            (json!({"services": {"api": {"networking": {"tcpProxies": {"http": {}}}}}}), "services.api.networking.tcpProxies.http"),
+            (
+                json!({"services": {"api": {"networking": {"tcpProxies": {"http": {}}}}}}),
+                "services.api.networking.tcpProxies.http",
+            ),
             (json!({"volumes": {"v": {"sizeMB": 1}}}), "volumes.v: Volume not found"),
             (json!({"nonsense": 1}), "nonsense: not a key of EnvironmentConfig"),
         ] {

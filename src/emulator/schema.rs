@@ -205,7 +205,11 @@ impl Query {
 
     /// Workspaces the user reaches as an outside collaborator: none (the emulator's user is a
     /// member of its one workspace).
-    async fn external_workspaces(&self, ctx: &Context<'_>, project_id: Option<String>) -> Result<Vec<ExternalWorkspace>> {
+    async fn external_workspaces(
+        &self,
+        ctx: &Context<'_>,
+        project_id: Option<String>,
+    ) -> Result<Vec<ExternalWorkspace>> {
         let _ = project_id;
         match caller(ctx) {
             Caller::Account => Ok(Vec::new()),
@@ -264,7 +268,12 @@ impl Query {
         })
     }
 
-    async fn tcp_proxies(&self, ctx: &Context<'_>, environment_id: String, service_id: String) -> Result<Vec<TcpProxy>> {
+    async fn tcp_proxies(
+        &self,
+        ctx: &Context<'_>,
+        environment_id: String,
+        service_id: String,
+    ) -> Result<Vec<TcpProxy>> {
         read(ctx, |state| {
             state.instance(&environment_id, &service_id)?;
             Ok(state.tcp_proxies_of(&environment_id, &service_id).cloned().map(TcpProxy::from).collect())
@@ -579,7 +588,8 @@ impl Mutation {
         input: EnvironmentConfig,
         merge: Option<bool>,
     ) -> Result<EnvironmentPatch> {
-        write(ctx, |state, _| state.stage_changes(&environment_id, input.0, merge.unwrap_or(false))).map(EnvironmentPatch)
+        write(ctx, |state, _| state.stage_changes(&environment_id, input.0, merge.unwrap_or(false)))
+            .map(EnvironmentPatch)
     }
 
     /// Commits what is staged, all at once; the touched instances deploy unless `skipDeploys`.
@@ -592,9 +602,8 @@ impl Mutation {
         skip_deploys: Option<bool>,
     ) -> Result<String> {
         let store = store_of(ctx)?;
-        let committed = store.write(|state| {
-            state.commit_staged(&environment_id, commit_message, skip_deploys.unwrap_or(false))
-        });
+        let committed =
+            store.write(|state| state.commit_staged(&environment_id, commit_message, skip_deploys.unwrap_or(false)));
         if let Err(refusal) = &committed {
             let _ = store.write(|state| {
                 state.record_commit_error(&environment_id, refusal);
@@ -623,8 +632,11 @@ impl Mutation {
     /// A new `*.up.railway.app` domain for the instance.
     async fn service_domain_create(&self, ctx: &Context<'_>, input: ServiceDomainCreateInput) -> Result<ServiceDomain> {
         write(ctx, |state, _| {
-            let domain =
-                state.create_service_domain(&input.environment_id, &input.service_id, input.target_port.map(i64::from))?;
+            let domain = state.create_service_domain(
+                &input.environment_id,
+                &input.service_id,
+                input.target_port.map(i64::from),
+            )?;
             Ok(ServiceDomain::of(state, domain))
         })
     }

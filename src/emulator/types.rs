@@ -837,7 +837,8 @@ impl ServiceInstance {
     }
     /// The first region of `multiRegionConfig`, or the default one.
     async fn region(&self) -> Option<String> {
-        let configured = self.deploy().and_then(|d| d.multi_region_config.as_ref()).and_then(|r| r.keys().next().cloned());
+        let configured =
+            self.deploy().and_then(|d| d.multi_region_config.as_ref()).and_then(|r| r.keys().next().cloned());
         Some(configured.unwrap_or_else(|| DEFAULT_REGION.to_string()))
     }
     /// The emulator traces nothing.

@@ -1,8 +1,8 @@
 //! Tidies the validation errors async-graphql reports before they reach a client: each error
-//! once, and an argument blamed on the field that holds it. (Given `project(id: …) { nope(first:
-//! 1) }`, async-graphql reports the unknown field `nope` and then, wrongly, an unknown argument
-//! `first` "on field project"; the second error is dropped, the first already says what is
-//! wrong.)
+//! once, and an argument blamed on the field that holds it. Given
+//! `project(id: …) { nope(first: 1) }`, async-graphql reports the unknown field `nope` and then,
+//! wrongly, an unknown argument `first` "on field project"; the second error is dropped, the
+//! first already says what is wrong.
 
 use std::collections::HashMap;
 
@@ -15,7 +15,8 @@ pub fn tidy(query: &str, errors: &mut Vec<ServerError>) {
     if errors.is_empty() {
         return;
     }
-    let owners = async_graphql::parser::parse_query(query).map(|document| argument_owners(&document)).unwrap_or_default();
+    let owners =
+        async_graphql::parser::parse_query(query).map(|document| argument_owners(&document)).unwrap_or_default();
     let mut seen: Vec<(String, Vec<Pos>)> = Vec::new();
     errors.retain(|error| {
         if let Some(named) = blamed_field(&error.message) {

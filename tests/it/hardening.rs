@@ -29,7 +29,8 @@ fn with_a_token_the_inspection_endpoints_need_it_and_without_one_they_stay_open(
         }
     }
     assert!(emulator.stats()["requests"].as_u64().unwrap() >= 1, "nothing was reset by the refused calls");
-    let project_token = emulator.inspect_as(&Auth::ProjectToken("secret".into()), reqwest::Method::GET, "deployments", None);
+    let project_token =
+        emulator.inspect_as(&Auth::ProjectToken("secret".into()), reqwest::Method::GET, "deployments", None);
     assert_eq!(project_token.status, 200);
 
     let open = Emulator::start();
@@ -52,7 +53,10 @@ fn stale_temporary_copies_of_the_state_file_are_removed_on_start() {
     let unrelated = dir.path().join("notes.txt");
     std::fs::write(&unrelated, "keep me").unwrap();
     let emulator = Emulator::builder().state(&path).start();
-    assert_eq!(emulator.data("{ projects { edges { node { name } } } }", json!({}))["projects"]["edges"][0]["node"]["name"], "shop");
+    assert_eq!(
+        emulator.data("{ projects { edges { node { name } } } }", json!({}))["projects"]["edges"][0]["node"]["name"],
+        "shop"
+    );
     for file in &stale {
         assert!(!file.exists(), "{} left behind", file.display());
     }
@@ -78,11 +82,16 @@ fn ten_thousand_aliases_are_refused_quickly_with_a_graphql_error() {
     assert!(text(&answer["errors"][0]["message"]).contains("too large"), "{answer}");
 
     let spreads: String = (0..3_000).map(|_| "...P ").collect();
-    let fragments = format!("{{ projects {{ edges {{ node {{ {spreads} }} }} }} }} fragment P on Project {{ id name }}");
+    let fragments =
+        format!("{{ projects {{ edges {{ node {{ {spreads} }} }} }} }} fragment P on Project {{ id name }}");
     let answer = emulator.graphql(&fragments, json!({}));
     assert!(text(&answer["errors"][0]["message"]).contains("too large"), "{answer}");
 
-    let deep = format!("{{ projects {{ edges {{ node {{ {} id {} }} }} }} }}", "services { edges { node { project { ".repeat(12), "} } } }".repeat(12));
+    let deep = format!(
+        "{{ projects {{ edges {{ node {{ {} id {} }} }} }} }}",
+        "services { edges { node { project { ".repeat(12),
+        "} } } }".repeat(12)
+    );
     let answer = emulator.graphql(&deep, json!({}));
     assert!(text(&answer["errors"][0]["message"]).contains("too deep"), "{answer}");
 
@@ -131,7 +140,10 @@ fn the_budget_admits_every_document_railform_sends_and_the_introspection_query()
 fn validation_errors_are_reported_once_against_the_field_that_is_wrong() {
     let emulator = Emulator::start();
     let answer = emulator.graphql("{ project(id: \"x\") { nope(first: 1) } }", json!({}));
-    assert_eq!(answer["errors"], json!([{"message": "Unknown field \"nope\" on type \"Project\".", "locations": [{"line": 1, "column": 22}]}]));
+    assert_eq!(
+        answer["errors"],
+        json!([{"message": "Unknown field \"nope\" on type \"Project\".", "locations": [{"line": 1, "column": 22}]}])
+    );
     let answer = emulator.graphql("{ project(id: \"x\") { services(frist: 1) { edges { node { id } } } } }", json!({}));
     let errors = answer["errors"].as_array().unwrap();
     assert_eq!(errors.len(), 1, "{answer}");

@@ -363,7 +363,11 @@ pub fn check_realistic_invariants(emulator: &Emulator, seeded: &OperatorsProject
     names.dedup();
     assert_eq!(names.len(), count, "a service exists twice: {services:?}");
     for deployment in emulator.deployments() {
-        assert_eq!(broken_references(&deployment), Vec::<String>::new(), "a deployment saw a broken reference: {deployment}");
+        assert_eq!(
+            broken_references(&deployment),
+            Vec::<String>::new(),
+            "a deployment saw a broken reference: {deployment}"
+        );
     }
     if !converged {
         return;

@@ -29,7 +29,8 @@ fn first_error(response: &Value) -> String {
 fn project(emulator: &Emulator) -> (Project, String, String) {
     let project = create_project(emulator, "shop");
     let api = create_service(emulator, json!({"projectId": project.id, "name": "api", "source": {"image": "nginx:1"}}));
-    let db = create_service(emulator, json!({"projectId": project.id, "name": "db", "source": {"image": "postgres:16"}}));
+    let db =
+        create_service(emulator, json!({"projectId": project.id, "name": "db", "source": {"image": "postgres:16"}}));
     upsert_variables(
         emulator,
         json!({"projectId": project.id, "environmentId": project.production, "serviceId": api, "skipDeploys": true,
@@ -84,8 +85,14 @@ fn staged_changes_merge_count_and_commit_all_at_once() {
 
     // Without merge the input replaces what was staged; a commit without skipDeploys deploys
     // the instances it touched.
-    emulator.data(STAGE, json!({"e": project.production, "input": {"services": {api.clone(): {"variables": {"A": {"value": "1"}}}}}}));
-    emulator.data(STAGE, json!({"e": project.production, "input": {"services": {api.clone(): {"variables": {"B": {"value": "2"}}}}}}));
+    emulator.data(
+        STAGE,
+        json!({"e": project.production, "input": {"services": {api.clone(): {"variables": {"A": {"value": "1"}}}}}}),
+    );
+    emulator.data(
+        STAGE,
+        json!({"e": project.production, "input": {"services": {api.clone(): {"variables": {"B": {"value": "2"}}}}}}),
+    );
     emulator.data(COMMIT, json!({"e": project.production}));
     let raw = variables(&emulator, &project, &project.production, Some(&api), true);
     assert!(raw.get("A").is_none() && raw["B"] == "2", "{raw}");
@@ -155,10 +162,15 @@ fn a_direct_patch_commit_copies_an_environment_as_the_official_cli_duplicates_on
         json!({"e": qa, "patch": copy}),
     );
     let (copied, _) = config(&emulator, &qa, true);
-    assert_eq!(copied["services"][&api]["variables"], json!({"KEEP": {"value": "1"}}), "sealed variables are not copied");
+    assert_eq!(
+        copied["services"][&api]["variables"],
+        json!({"KEEP": {"value": "1"}}),
+        "sealed variables are not copied"
+    );
     assert_eq!(copied["services"][&db]["source"]["image"], "postgres:16");
     assert_eq!(copied["services"][&db]["volumeMounts"].as_object().unwrap().len(), 1);
-    let domains: Vec<&String> = copied["services"][&api]["networking"]["serviceDomains"].as_object().unwrap().keys().collect();
+    let domains: Vec<&String> =
+        copied["services"][&api]["networking"]["serviceDomains"].as_object().unwrap().keys().collect();
     assert_eq!(domains.len(), 1);
     assert_ne!(domains[0], "api-production.up.railway.app", "a domain is unique: the copy gets its own");
     assert_eq!(deployment_count(&emulator), before + 2, "both copied services deploy");
@@ -248,7 +260,10 @@ fn public_domain_and_tcp_proxy_variables_exist_only_with_a_domain_or_a_proxy() {
     assert_eq!(proxy["applicationPort"], 5432);
     assert_eq!(seen["DB"], format!("{}:{}", text(&proxy["domain"]), proxy["proxyPort"]));
     let (live, _) = config(&emulator, &project.production, false);
-    assert_eq!(live["services"][&api]["networking"], json!({"serviceDomains": {"api-production.up.railway.app": {"port": 8080}}}));
+    assert_eq!(
+        live["services"][&api]["networking"],
+        json!({"serviceDomains": {"api-production.up.railway.app": {"port": 8080}}})
+    );
     assert_eq!(live["services"][&db]["networking"], json!({"tcpProxies": {"5432": {}}}));
     let domains = emulator.data(
         "query A($p: String!, $e: String!, $s: String!) { domains(projectId: $p, environmentId: $e, serviceId: $s) {
