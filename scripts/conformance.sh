@@ -215,6 +215,14 @@ latest_api=$(inspect deployments | jq -r '[.[] | select(.service_name == "api" a
 expect service_status ".name == \"api\" and .status == \"SUCCESS\" and .deploymentId == \"$latest_api\"" \
     "service status --json: api's latest deployment, SUCCESS"
 
+json redeploy redeploy --service api --yes --json
+expect redeploy ".id != \"$latest_api\" and (.id | length) == 36" "redeploy --service api starts a new deployment"
+redeployed=$(jq -r '.id // ""' "$WORK/redeploy.json")
+json service_status_after service status --json
+expect service_status_after ".status == \"SUCCESS\" and .deploymentId == \"$redeployed\"" "service status --json shows the redeployment, SUCCESS"
+json restart restart --service api --yes --json
+expect restart ".id == \"$redeployed\"" "restart --service api restarts the running deployment"
+
 # --- domains ----------------------------------------------------------------------------------
 json domain domain --service api --json
 expect domain '.domain | test("^https://api-production(-[0-9a-f]{4})?\\.up\\.railway\\.app$")' "domain --service api creates a service domain"

@@ -440,6 +440,57 @@ impl State {
         Ok(true)
     }
 
+    /// `deploymentRedeploy`: deploys that deployment's instance again, with its settings and
+    /// variables as they are now; returns the new deployment's id.
+    pub fn redeploy(&mut self, deployment_id: &str) -> Result<String, Refusal> {
+        let deployment = self.deployment(deployment_id)?.clone();
+        self.instance(&deployment.environment_id, &deployment.service_id)?;
+        self.deploy(&deployment.environment_id, &deployment.service_id, "redeploy")
+    }
+
+    /// `deploymentRollback`: a replaced deployment runs again, with the variables and settings
+    /// it ran with (the instance's live variables are left as they are).
+    pub fn roll_back(&mut self, deployment_id: &str) -> Result<(), Refusal> {
+        let old = self.deployment(deployment_id)?.clone();
+        if old.status != DeploymentState::Removed {
+            return Err(Refusal::new("Only a replaced deployment can be rolled back to"));
+        }
+        self.instance(&old.environment_id, &old.service_id)?;
+        let id = self.deploy(&old.environment_id, &old.service_id, "rollback")?;
+        let meta = old.meta.clone();
+        if let Some(new) = self.deployments.iter_mut().find(|d| d.id == id) {
+            new.variables = old.variables;
+            new.unresolved = old.unresolved;
+            new.replicas = old.replicas;
+            new.meta = meta;
+            new.meta["reason"] = serde_json::Value::String("rollback".into());
+        }
+        Ok(())
+    }
+
+    /// `deploymentRestart`: restarts an active deployment's replicas (it stays the same
+    /// deployment).
+    pub fn restart(&mut self, deployment_id: &str) -> Result<bool, Refusal> {
+        let stamp = now();
+        let deployment = self.deployments.iter_mut().find(|d| d.id == deployment_id);
+        let deployment = deployment.ok_or_else(|| Refusal::new("Deployment not found"))?;
+        if deployment.status != DeploymentState::Success {
+            return Err(Refusal::new("Only an active deployment can be restarted"));
+        }
+        deployment.updated_at = stamp;
+        Ok(true)
+    }
+
+    /// `deploymentRemove`: stops a deployment; an active one leaves its instance with none.
+    pub fn remove_deployment(&mut self, deployment_id: &str) -> Result<bool, Refusal> {
+        let stamp = now();
+        let deployment = self.deployments.iter_mut().find(|d| d.id == deployment_id);
+        let deployment = deployment.ok_or_else(|| Refusal::new("Deployment not found"))?;
+        deployment.status = DeploymentState::Removed;
+        deployment.updated_at = stamp;
+        Ok(true)
+    }
+
     /// Records a deployment of one instance with its variables rendered now (it succeeds at
     /// once, and the instance's previous successful deployment is removed); returns its id.
     pub fn deploy(&mut self, environment_id: &str, service_id: &str, reason: &str) -> Result<String, Refusal> {

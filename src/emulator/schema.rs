@@ -579,6 +579,34 @@ impl Mutation {
         write(ctx, |state, _| state.deploy(&environment_id, &service_id, "deploy"))
     }
 
+    /// Deploys the deployment's instance again (settings and variables as they are now).
+    async fn deployment_redeploy(
+        &self,
+        ctx: &Context<'_>,
+        id: String,
+        use_previous_image_tag: Option<bool>,
+    ) -> Result<Deployment> {
+        let _ = use_previous_image_tag;
+        write(ctx, |state, _| {
+            let new = state.redeploy(&id)?;
+            state.deployment(&new).cloned()
+        })
+        .map(Deployment)
+    }
+
+    /// Runs a replaced deployment again, with the variables it ran with.
+    async fn deployment_rollback(&self, ctx: &Context<'_>, id: String) -> Result<bool> {
+        write(ctx, |state, _| state.roll_back(&id)).map(|()| true)
+    }
+
+    async fn deployment_restart(&self, ctx: &Context<'_>, id: String) -> Result<bool> {
+        write(ctx, |state, _| state.restart(&id))
+    }
+
+    async fn deployment_remove(&self, ctx: &Context<'_>, id: String) -> Result<bool> {
+        write(ctx, |state, _| state.remove_deployment(&id))
+    }
+
     /// Sets what is staged in the environment (merged into what is staged with `merge: true`),
     /// after checking that it would apply.
     async fn environment_stage_changes(

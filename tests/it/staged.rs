@@ -215,6 +215,57 @@ fn deployments_succeed_replace_the_previous_one_and_are_listed_newest_first() {
     assert_eq!(first_error(&missing), "Deployment not found");
 }
 
+#[test]
+fn a_deployment_is_redeployed_restarted_rolled_back_and_removed() {
+    let emulator = Emulator::start();
+    let (project, api, _db) = project(&emulator);
+    let status = |id: &str| {
+        text(
+            &emulator.data("query($id: String!) { deployment(id: $id) { status } }", json!({"id": id}))["deployment"]
+                ["status"],
+        )
+    };
+    let latest = || {
+        let data = emulator.data(
+            "query($e: String!, $s: String!) { serviceInstance(environmentId: $e, serviceId: $s) { latestDeployment { id } } }",
+            json!({"e": project.production, "s": api}),
+        );
+        text(&data["serviceInstance"]["latestDeployment"]["id"])
+    };
+    let first = latest();
+    let redeployed =
+        emulator.data("mutation($id: String!) { deploymentRedeploy(id: $id) { id status } }", json!({"id": first}));
+    let second = text(&redeployed["deploymentRedeploy"]["id"]);
+    assert_ne!(second, first);
+    assert_eq!((status(&first), status(&second)), ("REMOVED".to_string(), "SUCCESS".to_string()));
+    assert_eq!(
+        emulator.data("mutation($id: String!) { deploymentRestart(id: $id) }", json!({"id": second}))
+            ["deploymentRestart"],
+        true
+    );
+    let not_running = emulator.graphql("mutation($id: String!) { deploymentRestart(id: $id) }", json!({"id": first}));
+    assert!(first_error(&not_running).contains("active"));
+
+    upsert_variables(
+        &emulator,
+        json!({"projectId": project.id, "environmentId": project.production, "serviceId": api, "variables": {"KEEP": "changed"}}),
+    );
+    emulator.data("mutation($id: String!) { deploymentRollback(id: $id) }", json!({"id": second}));
+    let rolled_back = latest();
+    assert_eq!(status(&rolled_back), "SUCCESS");
+    let record = emulator.deployments().into_iter().find(|d| d["id"] == rolled_back.as_str()).unwrap();
+    assert_eq!(record["variables"]["KEEP"], "1", "a rollback runs with the variables the old deployment had");
+    assert_eq!(record["meta"]["reason"], "rollback");
+    assert_eq!(variables(&emulator, &project, &project.production, Some(&api), true)["KEEP"], "changed");
+
+    emulator.data("mutation($id: String!) { deploymentRemove(id: $id) }", json!({"id": rolled_back}));
+    let active = emulator.data(
+        "query($e: String!, $s: String!) { serviceInstance(environmentId: $e, serviceId: $s) { activeDeployments { id } } }",
+        json!({"e": project.production, "s": api}),
+    );
+    assert_eq!(active["serviceInstance"]["activeDeployments"], json!([]));
+}
+
 fn deployment_variables(emulator: &Emulator, project: &Project, service: &str) -> Value {
     emulator.data(
         "query D($p: String!, $e: String!, $s: String!) { variablesForServiceDeployment(projectId: $p, environmentId: $e, serviceId: $s) }",
