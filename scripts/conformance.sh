@@ -25,6 +25,10 @@ RAILWAY_BIN="$CLI_ROOT/bin/railway"
 DOCUMENTS="$CLI_ROOT/gql"
 TOKEN="conformance-token"
 
+for tool in cargo curl jq git; do
+    command -v "$tool" > /dev/null || { echo "conformance.sh needs $tool"; exit 1; }
+done
+
 passed=0
 failed=0
 pass() { passed=$((passed + 1)); echo "PASS $1"; }

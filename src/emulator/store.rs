@@ -404,11 +404,24 @@ impl State {
         }
     }
 
-    /// Brings a state read from an older file up to today's shape.
+    /// Brings a state read from an older file up to today's shape: an instance's `source`
+    /// moves into its config, and records without a creation time take their parent's.
     fn migrate(&mut self) {
+        let services: BTreeMap<String, String> =
+            self.services.iter().map(|s| (s.id.clone(), s.created_at.clone())).collect();
+        let volumes: BTreeMap<String, String> =
+            self.volumes.iter().map(|v| (v.id.clone(), v.created_at.clone())).collect();
         for instance in &mut self.instances {
             if let Some(source) = instance.legacy_source.take() {
                 instance.config.source.get_or_insert(source);
+            }
+            if instance.created_at.is_none() {
+                instance.created_at = services.get(&instance.service_id).cloned();
+            }
+        }
+        for mount in &mut self.volume_instances {
+            if mount.created_at.is_none() {
+                mount.created_at = volumes.get(&mount.volume_id).cloned();
             }
         }
     }
@@ -693,6 +706,7 @@ mod tests {
         assert_eq!((source.repo.as_deref(), source.branch.as_deref()), (Some("acme/api"), Some("main")));
         assert_eq!(store.read(|s| s.deployments[0].status), DeploymentState::Success);
         assert_eq!(store.read(|s| s.deployments[0].id.len()), 36);
+        assert_eq!(store.read(|s| s.instances[0].created_at.clone()).as_deref(), Some("2026-08-01T00:00:00.000Z"));
     }
 
     #[test]

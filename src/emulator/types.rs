@@ -770,9 +770,6 @@ impl ServiceInstance {
     async fn created_at(&self) -> DateTime {
         date(self.instance.created_at.as_deref().unwrap_or_default())
     }
-    async fn updated_at(&self) -> DateTime {
-        date(self.instance.created_at.as_deref().unwrap_or_default())
-    }
     async fn deleted_at(&self) -> Option<DateTime> {
         None
     }
