@@ -4,11 +4,14 @@
 //!
 //! - `GET /_emulator/stats` → `{"requests": N, "operations": {"OperationName": N, …}}`, plus
 //!   `"faults": {"429": N, "502": N, "503": N, "dropped": N, "rate-limited": N}` once a fault
-//!   was injected (the figures the reliability suite reports)
+//!   was injected (the figures the reliability suite reports) and `"errors": {"OperationName":
+//!   N}` once a request was answered with GraphQL errors
 //! - `POST /_emulator/reset-stats` → the stats before the reset
 //! - `GET /_emulator/deployments` → `[{"service_id", "service_name", "environment_id",
 //!   "environment_name", "variables", "unresolved"}, …]`
 //! - `POST /_emulator/seal` with `{"environmentId", "serviceId"?, "name"}`
+//!
+//! With `--token`, every one of them needs the token as the API does (else HTTP 401).
 
 use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex};
@@ -38,6 +41,10 @@ pub struct StatsReport {
     /// Injected faults and rate-limit refusals by kind; absent until one happened.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub faults: BTreeMap<String, u64>,
+    /// Requests answered with GraphQL errors (refusals, validation errors, "Not Authorized"),
+    /// by operation name; absent until one was.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub errors: BTreeMap<String, u64>,
 }
 
 impl Stats {
@@ -51,6 +58,12 @@ impl Stats {
     pub fn record_fault(&self, kind: &str) {
         let mut counts = self.counts.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
         *counts.faults.entry(kind.to_string()).or_default() += 1;
+    }
+
+    /// Counts one request of `operation` answered with errors.
+    pub fn record_error(&self, operation: &str) {
+        let mut counts = self.counts.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        *counts.errors.entry(operation.to_string()).or_default() += 1;
     }
 
     pub fn report(&self) -> StatsReport {

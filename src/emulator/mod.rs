@@ -3,19 +3,33 @@
 //!
 //! [`start`] binds the address, serves on a thread of its own and returns a
 //! [`RunningEmulator`] (its [`url`](RunningEmulator::url); it stops when dropped). A request
-//! goes: statistics → latency → rate limit → injected fault → auth → the schema.
+//! goes: body size cap → statistics → latency → rate limit → injected fault → auth → document
+//! budget → the schema.
 //!
-//! - [`schema`]: the GraphQL types, a strict subset of Railway's schema;
-//! - [`store`]: the state and its persistence; [`mutations`]: what each mutation does to it;
-//! - [`resolve`]: reference rendering, `RAILWAY_*` built-ins, `config` and `configEtag`;
-//! - [`faults`]: latency, fail rate and rate limit; [`inspect`]: the `/_emulator/*` endpoints.
+//! - [`schema`]: the roots and inputs of the GraphQL schema, a strict subset of Railway's;
+//!   [`types`]: its object types;
+//! - [`store`]: the state and its persistence; [`mutations`]: what each direct mutation does to
+//!   it; [`patch`]: EnvironmentConfig patches, staged and committed; [`networking`]: domains,
+//!   TCP proxies, regions;
+//! - [`config`]: the EnvironmentConfig JSON and `configEtag`; [`resolve`]: reference rendering
+//!   and `RAILWAY_*` built-ins; [`cron`]: cron schedules;
+//! - [`limits`]: the request budget; [`validation`]: tidy validation errors;
+//!   [`faults`]: latency, fail rate and rate limit;
+//!   [`inspect`]: the `/_emulator/*` endpoints.
 
+pub mod config;
+pub mod cron;
 pub mod faults;
 pub mod inspect;
+pub mod limits;
 pub mod mutations;
+pub mod networking;
+pub mod patch;
 pub mod resolve;
 pub mod schema;
 pub mod store;
+pub mod types;
+pub mod validation;
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -24,8 +38,10 @@ use std::time::Duration;
 
 use anyhow::Context as _;
 use axum::body::{Body, Bytes};
-use axum::extract::State;
+use axum::extract::rejection::BytesRejection;
+use axum::extract::{DefaultBodyLimit, Request, State};
 use axum::http::{HeaderMap, StatusCode};
+use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
@@ -184,13 +200,26 @@ pub fn sdl() -> String {
 }
 
 fn router(app: Arc<App>) -> Router {
-    Router::new()
-        .route(GRAPHQL_PATH, post(graphql))
+    let inspection = Router::new()
         .route("/_emulator/stats", get(inspect::stats))
         .route("/_emulator/reset-stats", post(inspect::reset_stats))
         .route("/_emulator/deployments", get(inspect::deployments))
         .route("/_emulator/seal", post(inspect::seal))
+        .route_layer(middleware::from_fn_with_state(app.clone(), require_token));
+    Router::new()
+        .route(GRAPHQL_PATH, post(graphql))
+        .merge(inspection)
+        .layer(DefaultBodyLimit::max(limits::MAX_BODY_BYTES))
         .with_state(app)
+}
+
+/// The inspection endpoints need the token the API needs (when there is one): they show every
+/// rendered secret and can change state. Refused with HTTP 401 and Railway's error body.
+async fn require_token(State(app): State<Arc<App>>, request: Request, next: Next) -> Response {
+    match authorize(app.token.as_deref(), request.headers()) {
+        Some(_) => next.run(request).await,
+        None => error_response(StatusCode::UNAUTHORIZED, "Not Authorized"),
+    }
 }
 
 /// Accepts connections until told to stop. Served with hyper directly (not `axum::serve`) so
@@ -237,9 +266,21 @@ async fn serve(listener: tokio::net::TcpListener, router: Router, mut stopped: o
 struct ConnectionDropped;
 
 /// `POST /graphql/v2`.
-async fn graphql(State(app): State<Arc<App>>, headers: HeaderMap, body: Bytes) -> Response {
+async fn graphql(State(app): State<Arc<App>>, headers: HeaderMap, body: Result<Bytes, BytesRejection>) -> Response {
+    let body = match body {
+        Ok(body) => body,
+        Err(rejection) => {
+            app.stats.record(ANONYMOUS_OPERATION);
+            let message = format!(
+                "Request body too large or unreadable ({rejection}); the limit is {} bytes",
+                limits::MAX_BODY_BYTES
+            );
+            return error_response(rejection.status(), &message);
+        }
+    };
     let request = serde_json::from_slice::<async_graphql::Request>(&body);
-    app.stats.record(&request.as_ref().map_or(ANONYMOUS_OPERATION.to_string(), operation_name));
+    let operation = request.as_ref().map_or(ANONYMOUS_OPERATION.to_string(), operation_name);
+    app.stats.record(&operation);
     if !app.latency.is_zero() {
         tokio::time::sleep(app.latency).await;
     }
@@ -253,7 +294,13 @@ async fn graphql(State(app): State<Arc<App>>, headers: HeaderMap, body: Bytes) -
             app.stats.record_fault(fault.kind());
             fault.response()
         }
-        None => answer(&app, &headers, request).await,
+        None => {
+            let (response, failed) = answer(&app, &headers, request).await;
+            if failed {
+                app.stats.record_error(&operation);
+            }
+            response
+        }
     };
     if let Some(rate) = rate {
         rate.add_headers(response.headers_mut());
@@ -261,19 +308,29 @@ async fn graphql(State(app): State<Arc<App>>, headers: HeaderMap, body: Bytes) -
     response
 }
 
+/// Executes one request; true as second value when the answer carries errors.
 async fn answer(
     app: &App,
     headers: &HeaderMap,
     request: Result<async_graphql::Request, serde_json::Error>,
-) -> Response {
+) -> (Response, bool) {
     let request = match request {
         Ok(request) => request,
-        Err(error) => return error_response(StatusCode::BAD_REQUEST, &format!("Invalid request body: {error}")),
+        Err(error) => {
+            return (error_response(StatusCode::BAD_REQUEST, &format!("Invalid request body: {error}")), true);
+        }
     };
     let Some(caller) = authorize(app.token.as_deref(), headers) else {
-        return error_response(StatusCode::OK, "Not Authorized");
+        return (error_response(StatusCode::OK, "Not Authorized"), true);
     };
-    Json(app.schema.execute(request.data(caller)).await).into_response()
+    if let Some(reason) = limits::check_document(&request.query) {
+        return (error_response(StatusCode::OK, &reason), true);
+    }
+    let query = request.query.clone();
+    let mut response = app.schema.execute(request.data(caller)).await;
+    validation::tidy(&query, &mut response.errors);
+    let failed = !response.errors.is_empty();
+    (Json(response).into_response(), failed)
 }
 
 /// Railway's error shape: `{"errors":[{"message":…}],"data":null}`.
@@ -297,10 +354,15 @@ fn authorize(token: Option<&str>, headers: &HeaderMap) -> Option<Caller> {
     }
 }
 
-/// The operation a request runs: its `operationName`, or the name in the document.
+/// The operation a request runs: its `operationName`, or the name in the document (read
+/// lexically, without parsing, from a document too large to parse).
 fn operation_name(request: &async_graphql::Request) -> String {
     if let Some(name) = &request.operation_name {
         return name.clone();
+    }
+    let scan = limits::scan(&request.query);
+    if scan.names > limits::MAX_NAMES {
+        return scan.first_operation.unwrap_or_else(|| ANONYMOUS_OPERATION.to_string());
     }
     match async_graphql::parser::parse_query(&request.query) {
         Ok(document) => match document.operations {

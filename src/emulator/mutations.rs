@@ -1,8 +1,9 @@
-//! What each mutation does to the [`State`], with Railway's behaviour: a new project gets a
-//! `production` environment, a service created without an environment gets an instance in every
-//! environment, a rename keeps ids, volumes and variables (and rewrites references under
-//! [`RenamePolicy::Rewrite`]), `null` clears while an absent field leaves alone, and a variable
-//! write without `skipDeploys` deploys the instances it touches.
+//! What each direct mutation does to the [`State`], with Railway's behaviour: a new project gets
+//! a `production` environment, a service created without an environment gets an instance in
+//! every environment, a rename keeps ids, volumes and variables (and rewrites references under
+//! [`RenamePolicy::Rewrite`]), `null` clears while an absent field leaves alone, a variable
+//! write without `skipDeploys` deploys the instances it touches, and a deployment succeeds at
+//! once (replacing the instance's previous one). Patches are in [`super::patch`].
 //!
 //! Every function runs inside [`Store::write`](super::store::Store::write) on a draft copy, so a
 //! refusal part-way changes nothing.
@@ -11,16 +12,17 @@ use std::collections::BTreeMap;
 
 use async_graphql::MaybeUndefined;
 
+use super::config::{DeployConfig, InstanceConfig, SourceConfig};
 use super::resolve::{Renderer, Scope};
 use super::schema::{
-    EnvironmentCreateInput, EnvironmentVariables, ProjectCreateInput, ServiceCreateInput, ServiceInstanceUpdateInput,
-    ServiceSourceInput, ServiceUpdateInput, VariableCollectionUpsertInput, VariableDeleteInput, VariableUpsertInput,
-    VolumeCreateInput, WORKSPACE_ID,
+    EnvironmentCreateInput, ProjectCreateInput, ServiceCreateInput, ServiceInstanceUpdateInput, ServiceSourceInput,
+    ServiceUpdateInput, VariableCollectionUpsertInput, VariableDeleteInput, VariableUpsertInput, VolumeCreateInput,
 };
 use super::store::{
-    new_id, now, Deployment, Environment, Instance, InstanceSettings, Project, Refusal, Service, Source, State,
-    Variable, Volume, VolumeInstance,
+    new_id, now, Deployment, DeploymentState, Environment, Instance, Project, Refusal, Service, State, Variable,
+    Volume, VolumeInstance,
 };
+use super::types::{EnvironmentVariables, WORKSPACE_ID};
 use super::RenamePolicy;
 use crate::refs;
 
@@ -36,7 +38,14 @@ impl State {
             Some(name) => non_blank(name, "Project name")?,
             None => format!("project-{}", &new_id()[..8]),
         };
-        let project = Project { id: new_id(), name, description: input.description, created_at: now() };
+        let stamp = now();
+        let project = Project {
+            id: new_id(),
+            name,
+            description: input.description,
+            created_at: stamp.clone(),
+            updated_at: Some(stamp),
+        };
         let environment_name = input.default_environment_name.unwrap_or_else(|| DEFAULT_ENVIRONMENT.to_string());
         self.projects.push(project.clone());
         self.add_environment(&project.id, environment_name)?;
@@ -48,20 +57,28 @@ impl State {
         if self.environments_of(project_id).any(|e| e.name == name) {
             return Err(Refusal::new(format!("Environment {name} already exists")));
         }
+        let stamp = now();
         let environment = Environment {
             id: new_id(),
             project_id: project_id.to_string(),
             name,
-            created_at: now(),
+            created_at: stamp.clone(),
+            updated_at: Some(stamp),
             shared_variables: BTreeMap::new(),
+            is_ephemeral: false,
+            source_environment_id: None,
+            private_network_disabled: None,
         };
         self.environments.push(environment.clone());
+        self.touch_project(project_id);
         Ok(environment)
     }
 
-    /// Creates an environment; with `sourceEnvironmentId` it copies that environment's service
-    /// instances, variables, shared variables and volume mounts, and deploys the copies that
-    /// have a source unless `skipInitialDeploys`.
+    /// Creates an environment (`ephemeral` for a preview); with `sourceEnvironmentId` it copies
+    /// that environment's service instances, variables (sealed ones excepted, as Railway does),
+    /// shared variables and volume mounts, and deploys the copies that have a source unless
+    /// `skipInitialDeploys`. Domains and TCP proxies are not copied (they are unique).
+    /// `stageInitialChanges: true` stages the copy instead of committing it.
     pub fn create_environment(&mut self, input: EnvironmentCreateInput) -> Result<Environment, Refusal> {
         self.project(&input.project_id)?;
         let source = match &input.source_environment_id {
@@ -69,25 +86,48 @@ impl State {
             None => None,
         };
         let mut environment = self.add_environment(&input.project_id, input.name)?;
+        {
+            let stored = self.environment_mut(&environment.id)?;
+            stored.is_ephemeral = input.ephemeral.unwrap_or(false);
+            stored.source_environment_id = source.as_ref().map(|source| source.id.clone());
+            environment = stored.clone();
+        }
         let Some(source) = source else { return Ok(environment) };
-        self.environment_mut(&environment.id)?.shared_variables = source.shared_variables.clone();
-        environment.shared_variables = source.shared_variables;
+        if input.stage_initial_changes.unwrap_or(false) {
+            let copy = super::config::config_json(self, &source.id, true)?;
+            self.stage_changes(&environment.id, super::patch::as_created(copy), false)?;
+            return Ok(environment);
+        }
+        let unsealed = |variables: &BTreeMap<String, Variable>| {
+            variables.iter().filter(|(_, v)| !v.sealed).map(|(k, v)| (k.clone(), v.clone())).collect()
+        };
         let copies: Vec<Instance> = self
             .instances_in(&source.id)
-            .map(|instance| Instance { id: new_id(), environment_id: environment.id.clone(), ..instance.clone() })
+            .map(|instance| {
+                let mut copy = instance.copy_to(&environment.id);
+                copy.variables = unsealed(&instance.variables);
+                copy
+            })
             .collect();
         let mounts: Vec<VolumeInstance> = self
             .volume_instances_in(&source.id)
-            .map(|mount| VolumeInstance { id: new_id(), environment_id: environment.id.clone(), ..mount.clone() })
+            .map(|mount| VolumeInstance {
+                id: new_id(),
+                environment_id: environment.id.clone(),
+                created_at: Some(now()),
+                ..mount.clone()
+            })
             .collect();
+        let shared = unsealed(&source.shared_variables);
+        self.environment_mut(&environment.id)?.shared_variables = shared;
         self.instances.extend(copies.iter().cloned());
         self.volume_instances.extend(mounts);
         if !input.skip_initial_deploys.unwrap_or(false) {
-            for copy in copies.iter().filter(|copy| copy.source.is_some()) {
-                self.deploy(&environment.id, &copy.service_id)?;
+            for copy in copies.iter().filter(|copy| copy.config.source.is_some()) {
+                self.deploy(&environment.id, &copy.service_id, "deploy")?;
             }
         }
-        Ok(environment)
+        self.environment(&environment.id).cloned()
     }
 
     pub fn rename_environment(&mut self, id: &str, name: String) -> Result<Environment, Refusal> {
@@ -98,20 +138,28 @@ impl State {
         }
         let environment = self.environment_mut(id)?;
         environment.name = name;
-        Ok(environment.clone())
+        let environment = environment.clone();
+        self.touch_environment(id);
+        Ok(environment)
     }
 
+    /// Deletes an environment with everything in it (its deployments stay on record).
     pub fn delete_environment(&mut self, id: &str) -> Result<bool, Refusal> {
-        self.environment(id)?;
+        let project_id = self.environment(id)?.project_id.clone();
         self.environments.retain(|e| e.id != id);
         self.instances.retain(|i| i.environment_id != id);
         self.volume_instances.retain(|v| v.environment_id != id);
+        self.service_domains.retain(|d| d.environment_id != id);
+        self.custom_domains.retain(|d| d.environment_id != id);
+        self.tcp_proxies.retain(|p| p.environment_id != id);
+        self.staged.retain(|p| p.environment_id != id);
         self.drop_unmounted_volumes();
+        self.touch_project(&project_id);
         Ok(true)
     }
 
     /// Volumes live as long as one of their instances does.
-    fn drop_unmounted_volumes(&mut self) {
+    pub fn drop_unmounted_volumes(&mut self) {
         let mounted: Vec<String> = self.volume_instances.iter().map(|v| v.volume_id.clone()).collect();
         self.volumes.retain(|v| mounted.contains(&v.id));
     }
@@ -142,26 +190,23 @@ impl State {
         let service = Service { id: new_id(), project_id: input.project_id, name, icon: input.icon, created_at: now() };
         self.services.push(service.clone());
         for environment_id in &environment_ids {
-            self.instances.push(Instance {
-                id: new_id(),
-                service_id: service.id.clone(),
-                environment_id: environment_id.clone(),
-                source: source.clone(),
-                settings: InstanceSettings::default(),
-                variables: variables.clone(),
-            });
+            let config = InstanceConfig { source: source.clone(), ..InstanceConfig::default() };
+            let mut instance = Instance::new(&service.id, environment_id, config);
+            instance.variables = variables.clone();
+            self.instances.push(instance);
         }
         if source.is_some() {
             for environment_id in &environment_ids {
-                self.deploy(environment_id, &service.id)?;
+                self.deploy(environment_id, &service.id, "deploy")?;
             }
         }
+        self.touch_project(&service.project_id);
         Ok(service)
     }
 
     /// `base`, or `base-xxxx` when a service of the project already has that name (as Railway
     /// names a second `Postgres` `Postgres-OG9n`).
-    fn unused_service_name(&self, project_id: &str, base: String) -> String {
+    pub(super) fn unused_service_name(&self, project_id: &str, base: String) -> String {
         let mut name = base.clone();
         while self.services_of(project_id).any(|s| s.name == name) {
             name = format!("{base}-{}", &new_id()[..4]);
@@ -196,7 +241,9 @@ impl State {
             stored.name = name;
         }
         input.icon.update_to(&mut stored.icon);
-        Ok(stored.clone())
+        let stored = stored.clone();
+        self.touch_project(&stored.project_id);
+        Ok(stored)
     }
 
     fn rewrite_references(&mut self, project_id: &str, old: &str, new: &str) {
@@ -218,20 +265,23 @@ impl State {
 
     /// Deletes a service's instance in one environment, or the whole service without one.
     pub fn delete_service(&mut self, id: &str, environment_id: Option<&str>) -> Result<bool, Refusal> {
-        self.service(id)?;
+        let project_id = self.service(id)?.project_id.clone();
         match environment_id {
             Some(environment_id) => {
                 self.instance(environment_id, id)?;
-                self.instances.retain(|i| !(i.service_id == id && i.environment_id == environment_id));
-                self.volume_instances.retain(|v| !(v.service_id == id && v.environment_id == environment_id));
+                self.remove_instance(environment_id, id);
             }
             None => {
+                let environment_ids: Vec<String> =
+                    self.instances.iter().filter(|i| i.service_id == id).map(|i| i.environment_id.clone()).collect();
+                for environment_id in environment_ids {
+                    self.remove_instance(&environment_id, id);
+                }
                 self.services.retain(|s| s.id != id);
-                self.instances.retain(|i| i.service_id != id);
-                self.volume_instances.retain(|v| v.service_id != id);
             }
         }
         self.drop_unmounted_volumes();
+        self.touch_project(&project_id);
         Ok(true)
     }
 
@@ -256,8 +306,9 @@ impl State {
             None => self.instances_in(environment_id).map(|i| i.service_id.clone()).collect(),
         };
         for service_id in service_ids {
-            self.deploy(environment_id, &service_id)?;
+            self.deploy(environment_id, &service_id, "deploy")?;
         }
+        self.touch_environment(environment_id);
         Ok(())
     }
 
@@ -269,6 +320,7 @@ impl State {
         if !input.skip_deploys.unwrap_or(false) {
             self.deploy_after_variable_write(&input.environment_id, service_id)?;
         }
+        self.touch_environment(&input.environment_id);
         Ok(true)
     }
 
@@ -286,6 +338,7 @@ impl State {
         if !input.skip_deploys.unwrap_or(false) {
             self.deploy_after_variable_write(&input.environment_id, service_id)?;
         }
+        self.touch_environment(&input.environment_id);
         Ok(true)
     }
 
@@ -340,16 +393,24 @@ impl State {
             self.volume_instances.push(VolumeInstance {
                 id: new_id(),
                 volume_id: volume.id.clone(),
-                environment_id,
+                environment_id: environment_id.clone(),
                 service_id: service_id.clone(),
                 mount_path: input.mount_path.clone(),
+                created_at: Some(now()),
+                backup_schedules: Vec::new(),
+                size_mb: None,
+                region: None,
+                allow_online_resize: None,
             });
+            self.touch_environment(&environment_id);
         }
         Ok(volume)
     }
 
     /// Changes the settings of the service's instance in `environmentId` (or in every
-    /// environment): a `null` field clears, an absent one stays. Does not deploy.
+    /// environment): a `null` field clears, an absent one stays. Does not deploy. Each input
+    /// field is the EnvironmentConfig setting of the same name (`startCommand` is
+    /// `deploy.startCommand`, `rootDirectory` is `source.rootDirectory`…).
     ///
     /// An environment of the service's project where the service has no instance yet gets one
     /// (no source, no variables): the emulator's answer to "how does an existing service join a
@@ -364,68 +425,170 @@ impl State {
         if let Some(environment_id) = environment_id {
             self.environment_of(&project_id, environment_id)?;
             if self.instance(environment_id, service_id).is_err() {
-                self.instances.push(Instance {
-                    id: new_id(),
-                    service_id: service_id.to_string(),
-                    environment_id: environment_id.to_string(),
-                    source: None,
-                    settings: InstanceSettings::default(),
-                    variables: Default::default(),
-                });
+                self.instances.push(Instance::new(service_id, environment_id, InstanceConfig::default()));
             }
         }
-        let source = match input.source {
-            MaybeUndefined::Undefined => None,
-            MaybeUndefined::Null => Some(None),
-            MaybeUndefined::Value(source) => Some(Some(source)),
-        };
-        let targets = self
+        let touched: Vec<String> = self
             .instances
             .iter_mut()
-            .filter(|i| i.service_id == service_id && environment_id.is_none_or(|id| i.environment_id == id));
-        for instance in targets {
-            let settings = &mut instance.settings;
-            input.cron_schedule.clone().update_to(&mut settings.cron_schedule);
-            input.healthcheck_path.clone().update_to(&mut settings.healthcheck_path);
-            input.num_replicas.update_to(&mut settings.num_replicas);
-            input.root_directory.clone().update_to(&mut settings.root_directory);
-            input.start_command.clone().update_to(&mut settings.start_command);
-            match &input.restart_policy_type {
-                MaybeUndefined::Undefined => {}
-                MaybeUndefined::Null => settings.restart_policy_type = Default::default(),
-                MaybeUndefined::Value(policy) => settings.restart_policy_type = (*policy).into(),
-            }
-            match &source {
-                None => {}
-                Some(None) => instance.source = None,
-                Some(Some(source)) => {
-                    let branch = match &instance.source {
-                        Some(Source::Repo { branch, .. }) => Some(branch.clone()),
-                        _ => None,
-                    };
-                    instance.source = Some(source_from(source.clone(), branch)?);
-                }
-            }
+            .filter(|i| i.service_id == service_id && environment_id.is_none_or(|id| i.environment_id == id))
+            .map(|instance| update_instance(instance, &input).map(|()| instance.environment_id.clone()))
+            .collect::<Result<_, _>>()?;
+        for environment_id in touched {
+            self.touch_environment(&environment_id);
         }
         Ok(true)
     }
 
-    /// Records a deployment of one instance with its variables rendered now; returns its id.
-    pub fn deploy(&mut self, environment_id: &str, service_id: &str) -> Result<String, Refusal> {
-        self.instance(environment_id, service_id)?;
+    /// `deploymentRedeploy`: deploys that deployment's instance again, with its settings and
+    /// variables as they are now; returns the new deployment's id.
+    pub fn redeploy(&mut self, deployment_id: &str) -> Result<String, Refusal> {
+        let deployment = self.deployment(deployment_id)?.clone();
+        self.instance(&deployment.environment_id, &deployment.service_id)?;
+        self.deploy(&deployment.environment_id, &deployment.service_id, "redeploy")
+    }
+
+    /// `deploymentRollback`: a replaced deployment runs again, with the variables and settings
+    /// it ran with (the instance's live variables are left as they are).
+    pub fn roll_back(&mut self, deployment_id: &str) -> Result<(), Refusal> {
+        let old = self.deployment(deployment_id)?.clone();
+        if old.status != DeploymentState::Removed {
+            return Err(Refusal::new("Only a replaced deployment can be rolled back to"));
+        }
+        self.instance(&old.environment_id, &old.service_id)?;
+        let id = self.deploy(&old.environment_id, &old.service_id, "rollback")?;
+        let meta = old.meta.clone();
+        if let Some(new) = self.deployments.iter_mut().find(|d| d.id == id) {
+            new.variables = old.variables;
+            new.unresolved = old.unresolved;
+            new.replicas = old.replicas;
+            new.meta = meta;
+            new.meta["reason"] = serde_json::Value::String("rollback".into());
+        }
+        Ok(())
+    }
+
+    /// `deploymentRestart`: restarts an active deployment's replicas (it stays the same
+    /// deployment).
+    pub fn restart(&mut self, deployment_id: &str) -> Result<bool, Refusal> {
+        let stamp = now();
+        let deployment = self.deployments.iter_mut().find(|d| d.id == deployment_id);
+        let deployment = deployment.ok_or_else(|| Refusal::new("Deployment not found"))?;
+        if deployment.status != DeploymentState::Success {
+            return Err(Refusal::new("Only an active deployment can be restarted"));
+        }
+        deployment.updated_at = stamp;
+        Ok(true)
+    }
+
+    /// `deploymentRemove`: stops a deployment; an active one leaves its instance with none.
+    pub fn remove_deployment(&mut self, deployment_id: &str) -> Result<bool, Refusal> {
+        let stamp = now();
+        let deployment = self.deployments.iter_mut().find(|d| d.id == deployment_id);
+        let deployment = deployment.ok_or_else(|| Refusal::new("Deployment not found"))?;
+        deployment.status = DeploymentState::Removed;
+        deployment.updated_at = stamp;
+        Ok(true)
+    }
+
+    /// Records a deployment of one instance with its variables rendered now (it succeeds at
+    /// once, and the instance's previous successful deployment is removed); returns its id.
+    pub fn deploy(&mut self, environment_id: &str, service_id: &str, reason: &str) -> Result<String, Refusal> {
+        let instance = self.instance(environment_id, service_id)?.clone();
         let renderer = Renderer::new(self, environment_id)?;
         let (variables, unresolved) = renderer.render_scope(Scope::Service(service_id));
+        let environment = self.environment(environment_id)?;
+        let stamp = now();
+        let replicas = instance.config.deploy.as_ref().map_or(1, |deploy| {
+            let regional: i64 = deploy.multi_region_config.iter().flatten().filter_map(|(_, r)| r.num_replicas).sum();
+            if regional > 0 {
+                regional
+            } else {
+                deploy.num_replicas.unwrap_or(1)
+            }
+        });
         let deployment = Deployment {
+            id: new_id(),
+            project_id: environment.project_id.clone(),
             service_id: service_id.to_string(),
             service_name: self.service(service_id)?.name.clone(),
             environment_id: environment_id.to_string(),
-            environment_name: self.environment(environment_id)?.name.clone(),
+            environment_name: environment.name.clone(),
+            status: DeploymentState::Success,
+            created_at: stamp.clone(),
+            updated_at: stamp.clone(),
+            meta: deployment_meta(&instance, reason),
+            replicas,
             variables,
             unresolved,
         };
+        for previous in self.deployments.iter_mut().filter(|d| {
+            d.environment_id == environment_id && d.service_id == service_id && d.status == DeploymentState::Success
+        }) {
+            previous.status = DeploymentState::Removed;
+            previous.updated_at = stamp.clone();
+        }
+        let id = deployment.id.clone();
         self.deployments.push(deployment);
-        Ok(new_id())
+        Ok(id)
     }
+}
+
+/// Railway's `DeploymentMeta` of a deployment: why it ran, the source it ran, and the
+/// instance's settings at that moment (`serviceManifest`, where the official CLI reads the
+/// regions and replicas from).
+fn deployment_meta(instance: &Instance, reason: &str) -> serde_json::Value {
+    let mut manifest = instance.config.clone();
+    if let Some(credentials) = manifest.deploy.as_mut().and_then(|deploy| deploy.registry_credentials.as_mut()) {
+        credentials.password = None;
+    }
+    let mut meta = serde_json::json!({"reason": reason, "serviceManifest": manifest});
+    if let Some(source) = &instance.config.source {
+        for (key, value) in [("image", &source.image), ("repo", &source.repo), ("branch", &source.branch)] {
+            if let Some(value) = value {
+                meta[key] = serde_json::Value::String(value.clone());
+            }
+        }
+    }
+    meta
+}
+
+/// Applies one `serviceInstanceUpdate` input to one instance.
+fn update_instance(instance: &mut Instance, input: &ServiceInstanceUpdateInput) -> Result<(), Refusal> {
+    let config = &mut instance.config;
+    let deploy = config.deploy.get_or_insert_with(DeployConfig::default);
+    input.cron_schedule.clone().update_to(&mut deploy.cron_schedule);
+    input.healthcheck_path.clone().update_to(&mut deploy.healthcheck_path);
+    input.num_replicas.map_value(i64::from).update_to(&mut deploy.num_replicas);
+    input.start_command.clone().update_to(&mut deploy.start_command);
+    input
+        .restart_policy_type
+        .map_value(|policy| policy.as_str().to_string())
+        .update_to(&mut deploy.restart_policy_type);
+    if deploy.is_empty() {
+        config.deploy = None;
+    }
+    let source = config.source.get_or_insert_with(SourceConfig::default);
+    input.root_directory.clone().update_to(&mut source.root_directory);
+    match &input.source {
+        MaybeUndefined::Undefined => {}
+        MaybeUndefined::Null => {
+            source.image = None;
+            source.repo = None;
+            source.branch = None;
+        }
+        MaybeUndefined::Value(new) => {
+            let branch = source.branch.clone();
+            let new = source_from(new.clone(), branch)?;
+            source.image = new.image;
+            source.repo = new.repo;
+            source.branch = new.branch;
+        }
+    }
+    if source.is_empty() {
+        config.source = None;
+    }
+    Ok(())
 }
 
 fn non_blank(name: String, what: &str) -> Result<String, Refusal> {
@@ -463,22 +626,24 @@ fn variables_from(input: EnvironmentVariables) -> Result<BTreeMap<String, Variab
         .collect()
 }
 
-fn source_from(input: ServiceSourceInput, branch: Option<String>) -> Result<Source, Refusal> {
+fn source_from(input: ServiceSourceInput, branch: Option<String>) -> Result<SourceConfig, Refusal> {
     match (input.image, input.repo) {
-        (Some(image), None) => Ok(Source::Image { image: non_blank(image, "Image")? }),
-        (None, Some(repo)) => {
-            Ok(Source::Repo { repo: non_blank(repo, "Repo")?, branch: branch.unwrap_or_else(|| DEFAULT_BRANCH.into()) })
-        }
+        (Some(image), None) => Ok(SourceConfig { image: Some(non_blank(image, "Image")?), ..SourceConfig::default() }),
+        (None, Some(repo)) => Ok(SourceConfig {
+            repo: Some(non_blank(repo, "Repo")?),
+            branch: Some(branch.unwrap_or_else(|| DEFAULT_BRANCH.into())),
+            ..SourceConfig::default()
+        }),
         _ => Err(Refusal::new("A source needs exactly one of image or repo")),
     }
 }
 
 /// Railway's default service name: the image or repository name, without owner or tag.
-fn default_service_name(source: Option<&Source>) -> String {
-    let path = match source {
-        Some(Source::Image { image }) => image.split(['@', ':']).next().unwrap_or(image),
-        Some(Source::Repo { repo, .. }) => repo.as_str(),
-        None => return "service".to_string(),
+fn default_service_name(source: Option<&SourceConfig>) -> String {
+    let path = match source.map(|source| (&source.image, &source.repo)) {
+        Some((Some(image), _)) => image.split(['@', ':']).next().unwrap_or(image),
+        Some((None, Some(repo))) => repo.as_str(),
+        _ => return "service".to_string(),
     };
     let name = path.rsplit('/').next().unwrap_or(path);
     if name.is_empty() {

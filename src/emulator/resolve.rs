@@ -1,16 +1,12 @@
 //! What Railway computes from stored variables: rendered values (references resolved
-//! server-side, recursively, with cycle protection), the `RAILWAY_*` built-ins, an
-//! environment's `config` JSON and its `configEtag`.
+//! server-side, recursively, with cycle protection) and the `RAILWAY_*` built-ins.
 //!
 //! Only Railway's `${{…}}` syntax is resolved (through [`refs::parse_railway`]); anything else,
 //! `$<<…>>` included, is plain text to Railway.
 
 use std::collections::BTreeMap;
 
-use serde::Serialize;
-use sha2::{Digest, Sha256};
-
-use super::store::{Environment, InstanceSettings, Project, Refusal, Source, State, Variable};
+use super::store::{Environment, Project, Refusal, State, Variable};
 use crate::refs::{self, Target};
 
 /// Whose variables: the environment's shared ones, or one service's (by service id).
@@ -83,6 +79,19 @@ impl<'s> Renderer<'s> {
         let mut variables = self.builtins(service_id);
         variables.extend(self.render_scope(Scope::Service(service_id)).0);
         variables
+    }
+
+    /// `variablesForServiceDeployment` as the API shows it: [`deployment_variables`](Self::deployment_variables)
+    /// with the service's sealed variables as `null` (they are set, but nobody reads them back).
+    pub fn api_deployment_variables(&self, service_id: &str) -> Rendered {
+        let raw = self.raw(Scope::Service(service_id));
+        self.deployment_variables(service_id)
+            .into_iter()
+            .map(|(name, value)| {
+                let sealed = raw.get(&name).is_some_and(|variable| variable.sealed);
+                (name, (!sealed).then_some(value))
+            })
+            .collect()
     }
 
     /// Renders the references of `text`, written in `scope`. `stack` holds the variables being
@@ -168,21 +177,33 @@ impl<'s> Renderer<'s> {
         ])
     }
 
-    /// The `RAILWAY_*` variables Railway provides to a service instance.
+    /// The `RAILWAY_*` variables Railway provides to a service instance: the public domain
+    /// only when the instance has a service domain, the TCP proxy ones only when it has a TCP
+    /// proxy, the volume ones only with a volume.
     pub fn builtins(&self, service_id: &str) -> BTreeMap<String, String> {
         let mut builtins = self.environment_builtins();
         let Ok(service) = self.state.service(service_id) else { return builtins };
-        let service_slug = slug(&service.name);
-        let public_host = format!("{service_slug}-{}", slug(&self.environment.name));
+        let environment_id = self.environment.id.as_str();
+        let endpoint = self
+            .state
+            .instance(environment_id, service_id)
+            .ok()
+            .and_then(|instance| instance.private_network_endpoint.clone())
+            .unwrap_or_else(|| slug(&service.name));
         builtins.extend([
             ("RAILWAY_SERVICE_NAME".into(), service.name.clone()),
             ("RAILWAY_SERVICE_ID".into(), service.id.clone()),
-            ("RAILWAY_PRIVATE_DOMAIN".into(), format!("{service_slug}.railway.internal")),
-            ("RAILWAY_PUBLIC_DOMAIN".into(), format!("{public_host}.up.railway.app")),
-            ("RAILWAY_TCP_PROXY_DOMAIN".into(), format!("{public_host}.proxy.rlwy.net")),
-            ("RAILWAY_TCP_PROXY_PORT".into(), tcp_proxy_port(&self.environment.id, service_id).to_string()),
+            ("RAILWAY_PRIVATE_DOMAIN".into(), format!("{endpoint}.railway.internal")),
         ]);
-        if let Some(mount) = self.state.volume_instance_of(&self.environment.id, service_id) {
+        if let Some(domain) = self.state.service_domains_of(environment_id, service_id).next() {
+            builtins.insert("RAILWAY_PUBLIC_DOMAIN".into(), domain.domain.clone());
+        }
+        if let Some(proxy) = self.state.tcp_proxies_of(environment_id, service_id).next() {
+            builtins.insert("RAILWAY_TCP_PROXY_DOMAIN".into(), proxy.domain.clone());
+            builtins.insert("RAILWAY_TCP_PROXY_PORT".into(), proxy.proxy_port.to_string());
+            builtins.insert("RAILWAY_TCP_APPLICATION_PORT".into(), proxy.application_port.to_string());
+        }
+        if let Some(mount) = self.state.volume_instance_of(environment_id, service_id) {
             if let Ok(volume) = self.state.volume(&mount.volume_id) {
                 builtins.insert("RAILWAY_VOLUME_NAME".into(), volume.name.clone());
             }
@@ -200,175 +221,14 @@ pub fn slug(name: &str) -> String {
     dashed.trim_matches('-').to_string()
 }
 
-/// A stable port in 10000..60000 for an instance's TCP proxy.
-fn tcp_proxy_port(environment_id: &str, service_id: &str) -> u32 {
-    let digest = Sha256::digest(format!("{environment_id}/{service_id}"));
-    10_000 + u32::from_be_bytes([digest[0], digest[1], digest[2], digest[3]]) % 50_000
-}
-
-/// How much of the variable values a config shows.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Reveal {
-    /// Keys only (`decryptVariables` not true).
-    Names,
-    /// Values of non-sealed variables (`decryptVariables: true`).
-    Values,
-    /// Sealed values too: only for computing the etag, never shown.
-    Everything,
-}
-
-#[derive(Debug, Serialize)]
-#[serde(rename_all = "camelCase")]
-struct Config {
-    services: BTreeMap<String, ServiceConfig>,
-    shared_variables: BTreeMap<String, VariableConfig>,
-    volumes: BTreeMap<String, VolumeConfig>,
-}
-
-#[derive(Debug, Serialize)]
-#[serde(rename_all = "camelCase")]
-struct ServiceConfig {
-    #[serde(skip_serializing_if = "Option::is_none")]
-    source: Option<Source>,
-    variables: BTreeMap<String, VariableConfig>,
-    volume_mounts: BTreeMap<String, MountConfig>,
-}
-
-#[derive(Debug, Serialize)]
-#[serde(rename_all = "camelCase")]
-struct VariableConfig {
-    #[serde(skip_serializing_if = "Option::is_none")]
-    value: Option<String>,
-    #[serde(skip_serializing_if = "std::ops::Not::not")]
-    is_sealed: bool,
-}
-
-#[derive(Debug, Serialize)]
-#[serde(rename_all = "camelCase")]
-struct MountConfig {
-    mount_path: String,
-}
-
-#[derive(Debug, Serialize)]
-struct VolumeConfig {
-    name: String,
-}
-
-fn variable_configs(variables: &BTreeMap<String, Variable>, reveal: Reveal) -> BTreeMap<String, VariableConfig> {
-    variables
-        .iter()
-        .map(|(name, variable)| {
-            let shown = match reveal {
-                Reveal::Names => false,
-                Reveal::Values => !variable.sealed,
-                Reveal::Everything => true,
-            };
-            let config = VariableConfig { value: shown.then(|| variable.value.clone()), is_sealed: variable.sealed };
-            (name.clone(), config)
-        })
-        .collect()
-}
-
-fn config(state: &State, environment: &Environment, reveal: Reveal) -> Config {
-    let mut services = BTreeMap::new();
-    for instance in state.instances_in(&environment.id) {
-        let volume_mounts = state
-            .volume_instance_of(&environment.id, &instance.service_id)
-            .map(|mount| (mount.volume_id.clone(), MountConfig { mount_path: mount.mount_path.clone() }))
-            .into_iter()
-            .collect();
-        let service = ServiceConfig {
-            source: instance.source.clone(),
-            variables: variable_configs(&instance.variables, reveal),
-            volume_mounts,
-        };
-        services.insert(instance.service_id.clone(), service);
-    }
-    let volumes = state
-        .volume_instances_in(&environment.id)
-        .filter_map(|mount| state.volume(&mount.volume_id).ok())
-        .map(|volume| (volume.id.clone(), VolumeConfig { name: volume.name.clone() }))
-        .collect();
-    Config { services, shared_variables: variable_configs(&environment.shared_variables, reveal), volumes }
-}
-
-/// `environment.config(decryptVariables)`: the environment as JSON maps keyed by ids.
-pub fn config_json(state: &State, environment_id: &str, decrypt: bool) -> Result<serde_json::Value, Refusal> {
-    let environment = state.environment(environment_id)?;
-    let reveal = if decrypt { Reveal::Values } else { Reveal::Names };
-    serde_json::to_value(config(state, environment, reveal)).map_err(|error| Refusal::new(error.to_string()))
-}
-
-/// `environment.configEtag`: a hash of everything in the environment a plan depends on (the
-/// config with every value, the names of its services, its instances' settings), so it changes
-/// exactly when one of those does.
-pub fn config_etag(state: &State, environment_id: &str) -> Result<String, Refusal> {
-    #[derive(Serialize)]
-    struct EtagInput<'a> {
-        config: Config,
-        service_names: BTreeMap<&'a str, &'a str>,
-        settings: BTreeMap<&'a str, &'a InstanceSettings>,
-    }
-    let environment = state.environment(environment_id)?;
-    let instances: Vec<_> = state.instances_in(environment_id).collect();
-    let service_names = instances
-        .iter()
-        .filter_map(|i| state.service(&i.service_id).ok())
-        .map(|s| (s.id.as_str(), s.name.as_str()))
-        .collect();
-    let settings = instances.iter().map(|i| (i.service_id.as_str(), &i.settings)).collect();
-    let input = EtagInput { config: config(state, environment, Reveal::Everything), service_names, settings };
-    let bytes = serde_json::to_vec(&input).map_err(|error| Refusal::new(error.to_string()))?;
-    let digest = Sha256::digest(bytes);
-    Ok(digest.iter().take(16).map(|b| format!("{b:02x}")).collect())
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::emulator::store::{Instance, Service};
-
-    fn state_with(variables: &[(&str, &str, &str)]) -> State {
-        let mut state = State::default();
-        state.projects.push(Project {
-            id: "p".into(),
-            name: "shop".into(),
-            description: None,
-            created_at: String::new(),
-        });
-        state.environments.push(Environment {
-            id: "e".into(),
-            project_id: "p".into(),
-            name: "production".into(),
-            created_at: String::new(),
-            shared_variables: BTreeMap::from([("REGION".into(), Variable::new("eu"))]),
-        });
-        for service in ["api", "Postgres DB"] {
-            state.services.push(Service {
-                id: service.into(),
-                project_id: "p".into(),
-                name: service.into(),
-                icon: None,
-                created_at: String::new(),
-            });
-            state.instances.push(Instance {
-                id: format!("i-{service}"),
-                service_id: service.into(),
-                environment_id: "e".into(),
-                source: None,
-                settings: InstanceSettings::default(),
-                variables: BTreeMap::new(),
-            });
-        }
-        for (service, name, value) in variables {
-            state.instance_mut("e", service).unwrap().variables.insert((*name).into(), Variable::new(*value));
-        }
-        state
-    }
+    use crate::emulator::store::fixture;
 
     #[test]
     fn renders_service_shared_local_and_builtin_references_recursively() {
-        let state = state_with(&[
+        let state = fixture(&[
             ("Postgres DB", "USER", "pg"),
             ("Postgres DB", "URL", "postgres://${{USER}}@${{ RAILWAY_PRIVATE_DOMAIN }}:5432"),
             ("api", "DATABASE_URL", "${{Postgres DB.URL}}?region=${{shared.REGION}}"),
@@ -383,7 +243,7 @@ mod tests {
 
     #[test]
     fn cycles_stay_unresolved_instead_of_looping() {
-        let state = state_with(&[("api", "A", "${{B}}"), ("api", "B", "x${{A}}")]);
+        let state = fixture(&[("api", "A", "${{B}}"), ("api", "B", "x${{A}}")]);
         let renderer = Renderer::new(&state, "e").unwrap();
         let (api, unresolved) = renderer.render_scope(Scope::Service("api"));
         assert_eq!(api["A"], "x${{A}}");
@@ -391,30 +251,21 @@ mod tests {
     }
 
     #[test]
-    fn etag_changes_with_the_environment_and_only_then() {
-        let mut state = state_with(&[("api", "A", "1")]);
-        let before = config_etag(&state, "e").unwrap();
-        assert_eq!(before, config_etag(&state, "e").unwrap());
-        state.instance_mut("e", "api").unwrap().variables.insert("A".into(), Variable::new("2"));
-        let after_value = config_etag(&state, "e").unwrap();
-        assert_ne!(before, after_value);
-        state.services[0].name = "web".into();
-        assert_ne!(after_value, config_etag(&state, "e").unwrap());
-    }
-
-    #[test]
-    fn config_hides_values_unless_decrypted_and_always_hides_sealed_ones() {
-        let mut state = state_with(&[("api", "A", "1")]);
-        state
-            .instance_mut("e", "api")
-            .unwrap()
-            .variables
-            .insert("S".into(), Variable { value: "s".into(), sealed: true });
-        let hidden = config_json(&state, "e", false).unwrap();
-        assert_eq!(hidden["services"]["api"]["variables"], serde_json::json!({"A": {}, "S": {"isSealed": true}}));
-        let shown = config_json(&state, "e", true).unwrap();
-        assert_eq!(shown["services"]["api"]["variables"]["A"]["value"], "1");
-        assert_eq!(shown["services"]["api"]["variables"]["S"], serde_json::json!({"isSealed": true}));
-        assert_eq!(shown["sharedVariables"]["REGION"]["value"], "eu");
+    fn public_domain_and_tcp_proxy_resolve_only_when_they_exist() {
+        let mut state = fixture(&[("api", "URL", "https://${{RAILWAY_PUBLIC_DOMAIN}} ${{RAILWAY_TCP_PROXY_DOMAIN}}")]);
+        let unresolved = |state: &State| Renderer::new(state, "e").unwrap().render_scope(Scope::Service("api")).1;
+        assert_eq!(unresolved(&state), ["RAILWAY_PUBLIC_DOMAIN", "RAILWAY_TCP_PROXY_DOMAIN"]);
+        state.service_domains.push(crate::emulator::store::ServiceDomain {
+            id: "d".into(),
+            environment_id: "e".into(),
+            service_id: "api".into(),
+            domain: "api-production.up.railway.app".into(),
+            target_port: Some(8080),
+            created_at: String::new(),
+            updated_at: String::new(),
+        });
+        assert_eq!(unresolved(&state), ["RAILWAY_TCP_PROXY_DOMAIN"]);
+        let rendered = Renderer::new(&state, "e").unwrap().render_scope(Scope::Service("api")).0;
+        assert!(rendered["URL"].starts_with("https://api-production.up.railway.app "));
     }
 }

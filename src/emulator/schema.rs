@@ -1,27 +1,39 @@
 //! The emulator's GraphQL schema: a strict subset of Railway's public schema
 //! (`graphql/railway.schema.graphql`). Every type, field, argument, input field and enum value
 //! here has Railway's name, type and nullability; only what the emulator implements is exposed.
+//! This module holds the roots (`Query`, `Mutation`) and the mutation inputs; the object types
+//! are in [`super::types`].
 //!
-//! Resolvers are thin: queries read the [`Store`] through [`resolve`](super::resolve), mutations
-//! hand their input to [`super::mutations`] inside one [`Store::write`] transaction.
+//! Resolvers are thin: queries read the [`Store`], mutations hand their input to
+//! [`super::mutations`] or [`super::patch`] inside one [`Store::write`] transaction.
 
-use std::collections::BTreeMap;
 use std::sync::Arc;
 
-use async_graphql::{
-    Context, EmptySubscription, Enum, Error, InputObject, MaybeUndefined, Object, Result, Schema, SimpleObject, ID,
-};
-use serde::{Deserialize, Serialize};
+use async_graphql::{Context, EmptySubscription, Error, InputObject, MaybeUndefined, Object, Result, Schema};
 
-use super::resolve::{self, Renderer, Scope};
-use super::store::{self, Refusal, State, Store};
+use super::limits;
+use super::networking::REGIONS;
+use super::resolve::{Renderer, Scope};
+use super::store::{Refusal, State, Store};
+use super::types::{
+    all_projects, environments_of, read, store_of, AllDomains, ApiTokenContext, ApiTokenWorkspace, CustomDomain,
+    Deployment, DeploymentStatus, Environment, EnvironmentConfig, EnvironmentPatch, EnvironmentVariables,
+    ExternalWorkspace, Page, Project, ProjectToken, QueryDeploymentsConnection, QueryEnvironmentsConnection,
+    QueryProjectsConnection, Region, RestartPolicyType, Service, ServiceDomain, ServiceInstance, TcpProxy, User,
+    Volume, Workspace, EXPENSIVE, WORKSPACE_ID, WORKSPACE_NAME,
+};
 
 /// The schema the emulator serves.
 pub type EmulatorSchema = Schema<Query, Mutation, EmptySubscription>;
 
-/// Builds the schema around a store.
+/// Builds the schema around a store, with the document budget of [`limits`].
 pub fn build(store: Arc<Store>) -> EmulatorSchema {
-    Schema::build(Query, Mutation, EmptySubscription).data(store).finish()
+    Schema::build(Query, Mutation, EmptySubscription)
+        .data(store)
+        .limit_depth(limits::MAX_DEPTH)
+        .limit_complexity(limits::MAX_COMPLEXITY)
+        .limit_recursive_depth(limits::MAX_DEPTH)
+        .finish()
 }
 
 /// Who sent a request, as the auth headers said.
@@ -31,514 +43,6 @@ pub enum Caller {
     Account,
     /// `Project-Access-Token: …`.
     ProjectToken,
-}
-
-/// The single workspace every emulated project belongs to.
-pub const WORKSPACE_ID: &str = "00000000-0000-4000-8000-000000000001";
-const WORKSPACE_NAME: &str = "Emulator";
-const USER_ID: &str = "00000000-0000-4000-8000-000000000002";
-
-// ---------------------------------------------------------------------------------------------
-// Scalars
-
-/// Railway's `EnvironmentVariables`: a JSON map of name to value (`null` for a sealed value).
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
-pub struct EnvironmentVariables(pub BTreeMap<String, Option<String>>);
-async_graphql::scalar!(EnvironmentVariables, "EnvironmentVariables");
-
-/// Railway's `EnvironmentConfig`: an environment as JSON maps keyed by ids.
-#[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct EnvironmentConfig(pub serde_json::Value);
-async_graphql::scalar!(EnvironmentConfig, "EnvironmentConfig");
-
-/// Railway's `DateTime`: an RFC 3339 timestamp.
-#[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct DateTime(pub String);
-async_graphql::scalar!(DateTime, "DateTime");
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Enum)]
-#[graphql(name = "RestartPolicyType", remote = "store::RestartPolicy")]
-pub enum RestartPolicyType {
-    Always,
-    Never,
-    OnFailure,
-}
-
-// ---------------------------------------------------------------------------------------------
-// Connections
-
-#[derive(Debug, Clone, SimpleObject)]
-#[graphql(name = "PageInfo")]
-pub struct PageInfo {
-    end_cursor: Option<String>,
-    has_next_page: bool,
-    has_previous_page: bool,
-    start_cursor: Option<String>,
-}
-
-/// Railway's pagination arguments (`after`, `before`, `first`, `last`), cursors being node ids.
-#[derive(Debug, Clone, Default)]
-pub struct Page {
-    after: Option<String>,
-    before: Option<String>,
-    first: Option<i32>,
-    last: Option<i32>,
-}
-
-impl Page {
-    fn new(after: Option<String>, before: Option<String>, first: Option<i32>, last: Option<i32>) -> Self {
-        Page { after, before, first, last }
-    }
-
-    /// Cuts `(cursor, node)` pairs to this page; returns them with the page's `PageInfo`.
-    fn apply<T>(&self, items: Vec<(String, T)>) -> (Vec<(String, T)>, PageInfo) {
-        let total = items.len();
-        let mut start = 0;
-        let mut end = total;
-        if let Some(after) = &self.after {
-            start = items.iter().position(|(cursor, _)| cursor == after).map_or(total, |i| i + 1);
-        }
-        if let Some(before) = &self.before {
-            end = items.iter().position(|(cursor, _)| cursor == before).unwrap_or(total);
-        }
-        end = end.max(start);
-        if let Some(first) = self.first {
-            end = end.min(start + usize::try_from(first).unwrap_or(0));
-        }
-        if let Some(last) = self.last {
-            start = start.max(end.saturating_sub(usize::try_from(last).unwrap_or(0)));
-        }
-        let page: Vec<_> = items.into_iter().skip(start).take(end - start).collect();
-        let info = PageInfo {
-            start_cursor: page.first().map(|(cursor, _)| cursor.clone()),
-            end_cursor: page.last().map(|(cursor, _)| cursor.clone()),
-            has_next_page: end < total,
-            has_previous_page: start > 0,
-        };
-        (page, info)
-    }
-}
-
-/// Declares a Railway connection type and its edge type, both named as Railway names them.
-macro_rules! connection {
-    ($connection:ident, $edge:ident, $node:ty) => {
-        #[derive(SimpleObject)]
-        pub struct $connection {
-            edges: Vec<$edge>,
-            page_info: PageInfo,
-        }
-
-        #[derive(SimpleObject)]
-        pub struct $edge {
-            cursor: String,
-            node: $node,
-        }
-
-        impl $connection {
-            fn paged(page: &Page, nodes: impl IntoIterator<Item = (String, $node)>) -> Self {
-                let (edges, page_info) = page.apply(nodes.into_iter().collect());
-                let edges = edges.into_iter().map(|(cursor, node)| $edge { cursor, node }).collect();
-                $connection { edges, page_info }
-            }
-        }
-    };
-}
-
-connection!(QueryProjectsConnection, QueryProjectsConnectionEdge, Project);
-connection!(QueryEnvironmentsConnection, QueryEnvironmentsConnectionEdge, Environment);
-connection!(ProjectEnvironmentsConnection, ProjectEnvironmentsConnectionEdge, Environment);
-connection!(ProjectServicesConnection, ProjectServicesConnectionEdge, Service);
-connection!(ProjectVolumesConnection, ProjectVolumesConnectionEdge, Volume);
-connection!(WorkspaceProjectsConnection, WorkspaceProjectsConnectionEdge, Project);
-connection!(EnvironmentServiceInstancesConnection, EnvironmentServiceInstancesConnectionEdge, ServiceInstance);
-connection!(EnvironmentVolumeInstancesConnection, EnvironmentVolumeInstancesConnectionEdge, VolumeInstance);
-connection!(ServiceServiceInstancesConnection, ServiceServiceInstancesConnectionEdge, ServiceInstance);
-
-// ---------------------------------------------------------------------------------------------
-// Object types: each wraps a snapshot of its record and reads related records from the store.
-
-fn store_of<'c>(ctx: &Context<'c>) -> Result<&'c Arc<Store>> {
-    ctx.data::<Arc<Store>>()
-}
-
-fn read<T>(ctx: &Context<'_>, read: impl FnOnce(&State) -> Result<T, Refusal>) -> Result<T> {
-    Ok(store_of(ctx)?.read(read)?)
-}
-
-/// Every project (the emulator has one workspace), as `(cursor, node)` pairs.
-fn all_projects(ctx: &Context<'_>) -> Result<Vec<(String, Project)>> {
-    read(ctx, |state| Ok(state.projects.iter().map(|p| (p.id.clone(), Project(p.clone()))).collect()))
-}
-
-pub struct Project(store::Project);
-
-#[Object(name = "Project")]
-impl Project {
-    async fn id(&self) -> ID {
-        ID(self.0.id.clone())
-    }
-    async fn name(&self) -> &str {
-        &self.0.name
-    }
-    async fn description(&self) -> Option<&str> {
-        self.0.description.as_deref()
-    }
-    async fn created_at(&self) -> DateTime {
-        DateTime(self.0.created_at.clone())
-    }
-    async fn workspace_id(&self) -> Option<String> {
-        Some(WORKSPACE_ID.to_string())
-    }
-    async fn workspace(&self) -> Option<Workspace> {
-        Some(Workspace)
-    }
-    async fn environments(
-        &self,
-        ctx: &Context<'_>,
-        after: Option<String>,
-        before: Option<String>,
-        first: Option<i32>,
-        is_ephemeral: Option<bool>,
-        last: Option<i32>,
-    ) -> Result<ProjectEnvironmentsConnection> {
-        let nodes = environments_of(ctx, &self.0.id, is_ephemeral)?;
-        Ok(ProjectEnvironmentsConnection::paged(&Page::new(after, before, first, last), nodes))
-    }
-    async fn services(
-        &self,
-        ctx: &Context<'_>,
-        after: Option<String>,
-        before: Option<String>,
-        first: Option<i32>,
-        last: Option<i32>,
-    ) -> Result<ProjectServicesConnection> {
-        let nodes = read(ctx, |state| {
-            Ok(state.services_of(&self.0.id).map(|s| (s.id.clone(), Service(s.clone()))).collect::<Vec<_>>())
-        })?;
-        Ok(ProjectServicesConnection::paged(&Page::new(after, before, first, last), nodes))
-    }
-    async fn volumes(
-        &self,
-        ctx: &Context<'_>,
-        after: Option<String>,
-        before: Option<String>,
-        first: Option<i32>,
-        last: Option<i32>,
-    ) -> Result<ProjectVolumesConnection> {
-        let nodes = read(ctx, |state| {
-            let volumes = state.volumes.iter().filter(|v| v.project_id == self.0.id);
-            Ok(volumes.map(|v| (v.id.clone(), Volume(v.clone()))).collect::<Vec<_>>())
-        })?;
-        Ok(ProjectVolumesConnection::paged(&Page::new(after, before, first, last), nodes))
-    }
-}
-
-fn environments_of(
-    ctx: &Context<'_>,
-    project_id: &str,
-    is_ephemeral: Option<bool>,
-) -> Result<Vec<(String, Environment)>> {
-    if is_ephemeral == Some(true) {
-        return Ok(Vec::new());
-    }
-    read(ctx, |state| {
-        state.project(project_id)?;
-        Ok(state.environments_of(project_id).map(|e| (e.id.clone(), Environment(e.clone()))).collect())
-    })
-}
-
-pub struct Environment(store::Environment);
-
-#[Object(name = "Environment")]
-impl Environment {
-    async fn id(&self) -> ID {
-        ID(self.0.id.clone())
-    }
-    async fn name(&self) -> &str {
-        &self.0.name
-    }
-    async fn project_id(&self) -> &str {
-        &self.0.project_id
-    }
-    async fn created_at(&self) -> DateTime {
-        DateTime(self.0.created_at.clone())
-    }
-    async fn is_ephemeral(&self) -> bool {
-        false
-    }
-    /// The environment as JSON keyed by ids; values only with `decryptVariables: true`.
-    async fn config(&self, ctx: &Context<'_>, decrypt_variables: Option<bool>) -> Result<EnvironmentConfig> {
-        let decrypt = decrypt_variables.unwrap_or(false);
-        read(ctx, |state| resolve::config_json(state, &self.0.id, decrypt)).map(EnvironmentConfig)
-    }
-    /// Changes exactly when the environment's config or its services' names change.
-    async fn config_etag(&self, ctx: &Context<'_>) -> Result<String> {
-        read(ctx, |state| resolve::config_etag(state, &self.0.id))
-    }
-    async fn service_instances(
-        &self,
-        ctx: &Context<'_>,
-        after: Option<String>,
-        before: Option<String>,
-        first: Option<i32>,
-        last: Option<i32>,
-    ) -> Result<EnvironmentServiceInstancesConnection> {
-        let nodes = read(ctx, |state| Ok(instance_nodes(state, state.instances_in(&self.0.id))))?;
-        Ok(EnvironmentServiceInstancesConnection::paged(&Page::new(after, before, first, last), nodes))
-    }
-    async fn volume_instances(
-        &self,
-        ctx: &Context<'_>,
-        after: Option<String>,
-        before: Option<String>,
-        first: Option<i32>,
-        last: Option<i32>,
-    ) -> Result<EnvironmentVolumeInstancesConnection> {
-        let nodes = read(ctx, |state| {
-            let mounts = state.volume_instances_in(&self.0.id);
-            Ok(mounts.map(|m| (m.id.clone(), VolumeInstance(m.clone()))).collect::<Vec<_>>())
-        })?;
-        Ok(EnvironmentVolumeInstancesConnection::paged(&Page::new(after, before, first, last), nodes))
-    }
-}
-
-fn instance_nodes<'s>(
-    state: &'s State,
-    instances: impl Iterator<Item = &'s store::Instance>,
-) -> Vec<(String, ServiceInstance)> {
-    instances
-        .filter_map(|instance| {
-            let service = state.service(&instance.service_id).ok()?;
-            Some((
-                instance.id.clone(),
-                ServiceInstance { instance: instance.clone(), service_name: service.name.clone() },
-            ))
-        })
-        .collect()
-}
-
-pub struct Service(store::Service);
-
-#[Object(name = "Service")]
-impl Service {
-    async fn id(&self) -> ID {
-        ID(self.0.id.clone())
-    }
-    async fn name(&self) -> &str {
-        &self.0.name
-    }
-    async fn icon(&self) -> Option<&str> {
-        self.0.icon.as_deref()
-    }
-    async fn project_id(&self) -> &str {
-        &self.0.project_id
-    }
-    async fn created_at(&self) -> DateTime {
-        DateTime(self.0.created_at.clone())
-    }
-    async fn project(&self, ctx: &Context<'_>) -> Result<Project> {
-        read(ctx, |state| state.project(&self.0.project_id).cloned()).map(Project)
-    }
-    async fn service_instances(
-        &self,
-        ctx: &Context<'_>,
-        after: Option<String>,
-        before: Option<String>,
-        first: Option<i32>,
-        last: Option<i32>,
-    ) -> Result<ServiceServiceInstancesConnection> {
-        let nodes =
-            read(ctx, |state| Ok(instance_nodes(state, state.instances.iter().filter(|i| i.service_id == self.0.id))))?;
-        Ok(ServiceServiceInstancesConnection::paged(&Page::new(after, before, first, last), nodes))
-    }
-}
-
-pub struct ServiceInstance {
-    instance: store::Instance,
-    service_name: String,
-}
-
-#[derive(SimpleObject)]
-#[graphql(name = "ServiceSource")]
-pub struct ServiceSource {
-    image: Option<String>,
-    repo: Option<String>,
-}
-
-#[Object(name = "ServiceInstance")]
-impl ServiceInstance {
-    async fn id(&self) -> ID {
-        ID(self.instance.id.clone())
-    }
-    async fn service_id(&self) -> &str {
-        &self.instance.service_id
-    }
-    async fn service_name(&self) -> &str {
-        &self.service_name
-    }
-    async fn environment_id(&self) -> &str {
-        &self.instance.environment_id
-    }
-    async fn source(&self) -> Option<ServiceSource> {
-        self.instance.source.as_ref().map(|source| match source {
-            store::Source::Image { image } => ServiceSource { image: Some(image.clone()), repo: None },
-            store::Source::Repo { repo, .. } => ServiceSource { image: None, repo: Some(repo.clone()) },
-        })
-    }
-    async fn start_command(&self) -> Option<&str> {
-        self.instance.settings.start_command.as_deref()
-    }
-    async fn healthcheck_path(&self) -> Option<&str> {
-        self.instance.settings.healthcheck_path.as_deref()
-    }
-    async fn num_replicas(&self) -> Option<i32> {
-        self.instance.settings.num_replicas
-    }
-    async fn cron_schedule(&self) -> Option<&str> {
-        self.instance.settings.cron_schedule.as_deref()
-    }
-    async fn root_directory(&self) -> Option<&str> {
-        self.instance.settings.root_directory.as_deref()
-    }
-    async fn restart_policy_type(&self) -> RestartPolicyType {
-        self.instance.settings.restart_policy_type.into()
-    }
-    async fn service(&self, ctx: &Context<'_>) -> Result<Service> {
-        read(ctx, |state| state.service(&self.instance.service_id).cloned()).map(Service)
-    }
-}
-
-pub struct Volume(store::Volume);
-
-#[Object(name = "Volume")]
-impl Volume {
-    async fn id(&self) -> ID {
-        ID(self.0.id.clone())
-    }
-    async fn name(&self) -> &str {
-        &self.0.name
-    }
-    async fn project_id(&self) -> &str {
-        &self.0.project_id
-    }
-    async fn created_at(&self) -> DateTime {
-        DateTime(self.0.created_at.clone())
-    }
-    async fn project(&self, ctx: &Context<'_>) -> Result<Project> {
-        read(ctx, |state| state.project(&self.0.project_id).cloned()).map(Project)
-    }
-}
-
-pub struct VolumeInstance(store::VolumeInstance);
-
-#[Object(name = "VolumeInstance")]
-impl VolumeInstance {
-    async fn id(&self) -> ID {
-        ID(self.0.id.clone())
-    }
-    async fn mount_path(&self) -> &str {
-        &self.0.mount_path
-    }
-    async fn environment_id(&self) -> &str {
-        &self.0.environment_id
-    }
-    async fn service_id(&self) -> Option<&str> {
-        Some(&self.0.service_id)
-    }
-    async fn volume_id(&self) -> &str {
-        &self.0.volume_id
-    }
-    async fn volume(&self, ctx: &Context<'_>) -> Result<Volume> {
-        read(ctx, |state| state.volume(&self.0.volume_id).cloned()).map(Volume)
-    }
-    async fn service(&self, ctx: &Context<'_>) -> Result<Service> {
-        read(ctx, |state| state.service(&self.0.service_id).cloned()).map(Service)
-    }
-    async fn environment(&self, ctx: &Context<'_>) -> Result<Environment> {
-        read(ctx, |state| state.environment(&self.0.environment_id).cloned()).map(Environment)
-    }
-}
-
-/// What a project token is bound to.
-pub struct ProjectToken {
-    project: store::Project,
-    environment: store::Environment,
-}
-
-#[Object(name = "ProjectToken")]
-impl ProjectToken {
-    async fn id(&self) -> ID {
-        ID(format!("{}:{}", self.project.id, self.environment.id))
-    }
-    async fn name(&self) -> &str {
-        "emulator"
-    }
-    async fn project_id(&self) -> &str {
-        &self.project.id
-    }
-    async fn environment_id(&self) -> &str {
-        &self.environment.id
-    }
-    async fn project(&self) -> Project {
-        Project(self.project.clone())
-    }
-    async fn environment(&self) -> Environment {
-        Environment(self.environment.clone())
-    }
-}
-
-pub struct User;
-
-#[Object(name = "User")]
-impl User {
-    async fn id(&self) -> ID {
-        ID(USER_ID.to_string())
-    }
-    async fn name(&self) -> Option<&str> {
-        Some("Emulator User")
-    }
-    async fn email(&self) -> &str {
-        "emulator@railform.invalid"
-    }
-    async fn workspaces(&self) -> Vec<Workspace> {
-        vec![Workspace]
-    }
-}
-
-pub struct Workspace;
-
-#[Object(name = "Workspace")]
-impl Workspace {
-    async fn id(&self) -> ID {
-        ID(WORKSPACE_ID.to_string())
-    }
-    async fn name(&self) -> &str {
-        WORKSPACE_NAME
-    }
-    async fn projects(
-        &self,
-        ctx: &Context<'_>,
-        after: Option<String>,
-        before: Option<String>,
-        first: Option<i32>,
-        last: Option<i32>,
-    ) -> Result<WorkspaceProjectsConnection> {
-        let page = Page::new(after, before, first, last);
-        Ok(WorkspaceProjectsConnection::paged(&page, all_projects(ctx)?))
-    }
-}
-
-#[derive(SimpleObject)]
-#[graphql(name = "ApiTokenWorkspace")]
-pub struct ApiTokenWorkspace {
-    id: String,
-    name: String,
-}
-
-#[derive(SimpleObject)]
-#[graphql(name = "ApiTokenContext")]
-pub struct ApiTokenContext {
-    workspaces: Vec<ApiTokenWorkspace>,
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -616,12 +120,13 @@ impl Query {
         read(ctx, |state| {
             let instance = state.instance(&environment_id, &service_id)?;
             let service = state.service(&service_id)?;
-            Ok(ServiceInstance { instance: instance.clone(), service_name: service.name.clone() })
+            Ok(ServiceInstance::new(instance.clone(), service.name.clone()))
         })
     }
 
     /// A service's variables (or, without `serviceId`, the shared ones): rendered, or raw with
     /// `unrendered: true`; sealed values are `null`.
+    #[graphql(complexity = "EXPENSIVE")]
     async fn variables(
         &self,
         ctx: &Context<'_>,
@@ -644,7 +149,9 @@ impl Query {
         })
     }
 
-    /// What a deployment of the service sees: its variables rendered, plus Railway's built-ins.
+    /// What a deployment of the service sees: its variables rendered, plus Railway's built-ins;
+    /// sealed values are `null`.
+    #[graphql(complexity = "EXPENSIVE")]
     async fn variables_for_service_deployment(
         &self,
         ctx: &Context<'_>,
@@ -655,8 +162,8 @@ impl Query {
         read(ctx, |state| {
             state.environment_of(&project_id, &environment_id)?;
             state.instance(&environment_id, &service_id)?;
-            let variables = Renderer::new(state, &environment_id)?.deployment_variables(&service_id);
-            Ok(EnvironmentVariables(variables.into_iter().map(|(name, value)| (name, Some(value))).collect()))
+            let variables = Renderer::new(state, &environment_id)?.api_deployment_variables(&service_id);
+            Ok(EnvironmentVariables(variables))
         })
     }
 
@@ -695,6 +202,112 @@ impl Query {
         let workspace = ApiTokenWorkspace { id: WORKSPACE_ID.into(), name: WORKSPACE_NAME.into() };
         Ok(ApiTokenContext { workspaces: vec![workspace] })
     }
+
+    /// Workspaces the user reaches as an outside collaborator: none (the emulator's user is a
+    /// member of its one workspace).
+    async fn external_workspaces(
+        &self,
+        ctx: &Context<'_>,
+        project_id: Option<String>,
+    ) -> Result<Vec<ExternalWorkspace>> {
+        let _ = project_id;
+        match caller(ctx) {
+            Caller::Account => Ok(Vec::new()),
+            Caller::ProjectToken => Err(not_authorized()),
+        }
+    }
+
+    /// The user's favourite projects of a workspace: none.
+    async fn project_favorites(&self, ctx: &Context<'_>, workspace_id: String) -> Result<Vec<String>> {
+        if caller(ctx) == Caller::ProjectToken || workspace_id != WORKSPACE_ID {
+            return Err(not_authorized());
+        }
+        Ok(Vec::new())
+    }
+
+    /// The regions instances can run in.
+    async fn regions(&self, project_id: Option<String>) -> Vec<Region> {
+        let _ = project_id;
+        REGIONS.iter().copied().map(Region).collect()
+    }
+
+    async fn deployment(&self, ctx: &Context<'_>, id: String) -> Result<Deployment> {
+        read(ctx, |state| state.deployment(&id).cloned()).map(Deployment)
+    }
+
+    /// Deployments matching `input`, newest first.
+    #[allow(clippy::too_many_arguments)]
+    async fn deployments(
+        &self,
+        ctx: &Context<'_>,
+        after: Option<String>,
+        before: Option<String>,
+        first: Option<i32>,
+        input: DeploymentListInput,
+        last: Option<i32>,
+    ) -> Result<QueryDeploymentsConnection> {
+        let nodes = read(ctx, |state| {
+            let matches = state.deployments.iter().rev().filter(|d| input.matches(d));
+            Ok(matches.map(|d| (d.id.clone(), Deployment(d.clone()))).collect::<Vec<_>>())
+        })?;
+        Ok(QueryDeploymentsConnection::paged(&Page::new(after, before, first, last), nodes))
+    }
+
+    /// The domains of one service instance.
+    async fn domains(
+        &self,
+        ctx: &Context<'_>,
+        environment_id: String,
+        project_id: String,
+        service_id: String,
+    ) -> Result<AllDomains> {
+        read(ctx, |state| {
+            state.environment_of(&project_id, &environment_id)?;
+            state.instance(&environment_id, &service_id)?;
+            Ok(AllDomains::of(state, &environment_id, &service_id))
+        })
+    }
+
+    async fn tcp_proxies(
+        &self,
+        ctx: &Context<'_>,
+        environment_id: String,
+        service_id: String,
+    ) -> Result<Vec<TcpProxy>> {
+        read(ctx, |state| {
+            state.instance(&environment_id, &service_id)?;
+            Ok(state.tcp_proxies_of(&environment_id, &service_id).cloned().map(TcpProxy::from).collect())
+        })
+    }
+
+    /// What is staged in the environment (an empty `STAGED` patch when nothing is).
+    async fn environment_staged_changes(&self, ctx: &Context<'_>, environment_id: String) -> Result<EnvironmentPatch> {
+        read(ctx, |state| {
+            let environment = state.environment(&environment_id)?;
+            Ok(state.staged_patch(&environment_id).cloned().unwrap_or_else(|| empty_patch(environment)))
+        })
+        .map(EnvironmentPatch)
+    }
+}
+
+/// The patch an environment with nothing staged shows: empty, with an id derived from the
+/// environment's (so that reading it twice gives the same answer).
+fn empty_patch(environment: &super::store::Environment) -> super::store::StagedPatch {
+    use sha2::{Digest, Sha256};
+    let digest = Sha256::digest(format!("staged/{}", environment.id));
+    let mut bytes = [0u8; 16];
+    bytes.copy_from_slice(&digest[..16]);
+    let stamp = environment.updated_at.clone().unwrap_or_else(|| environment.created_at.clone());
+    super::store::StagedPatch {
+        id: super::store::uuid_from(bytes),
+        environment_id: environment.id.clone(),
+        patch: serde_json::Value::Object(serde_json::Map::new()),
+        status: super::store::PatchStatus::Staged,
+        created_at: stamp.clone(),
+        updated_at: stamp,
+        last_applied_error: None,
+        message: None,
+    }
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -710,10 +323,14 @@ pub struct ProjectCreateInput {
 
 #[derive(Debug, InputObject)]
 pub struct EnvironmentCreateInput {
+    /// The emulator always applies at once, so waiting or not makes no difference.
+    pub apply_changes_in_background: Option<bool>,
+    pub ephemeral: Option<bool>,
     pub name: String,
     pub project_id: String,
     pub skip_initial_deploys: Option<bool>,
     pub source_environment_id: Option<String>,
+    pub stage_initial_changes: Option<bool>,
 }
 
 #[derive(Debug, InputObject)]
@@ -784,6 +401,78 @@ pub struct VariableDeleteInput {
     pub name: String,
     pub project_id: String,
     pub service_id: Option<String>,
+}
+
+#[derive(Debug, InputObject)]
+pub struct DeploymentStatusInput {
+    #[graphql(name = "in")]
+    pub within: Option<Vec<DeploymentStatus>>,
+    pub not_in: Option<Vec<DeploymentStatus>>,
+}
+
+#[derive(Debug, InputObject)]
+pub struct DeploymentListInput {
+    pub environment_id: Option<String>,
+    /// Replaced (`REMOVED`) deployments are listed either way.
+    pub include_deleted: Option<bool>,
+    pub project_id: Option<String>,
+    pub service_id: Option<String>,
+    pub status: Option<DeploymentStatusInput>,
+}
+
+impl DeploymentListInput {
+    fn matches(&self, deployment: &super::store::Deployment) -> bool {
+        let same = |wanted: &Option<String>, actual: &str| wanted.as_deref().is_none_or(|wanted| wanted == actual);
+        let status = DeploymentStatus::from(deployment.status);
+        let by_status = self.status.as_ref().is_none_or(|filter| {
+            filter.within.as_ref().is_none_or(|within| within.contains(&status))
+                && filter.not_in.as_ref().is_none_or(|not_in| !not_in.contains(&status))
+        });
+        same(&self.environment_id, &deployment.environment_id)
+            && same(&self.project_id, &deployment.project_id)
+            && same(&self.service_id, &deployment.service_id)
+            && by_status
+    }
+}
+
+#[derive(Debug, InputObject)]
+pub struct ServiceDomainCreateInput {
+    pub environment_id: String,
+    pub service_id: String,
+    pub target_port: Option<i32>,
+}
+
+#[derive(Debug, InputObject)]
+pub struct CustomDomainCreateInput {
+    pub domain: String,
+    pub environment_id: String,
+    pub project_id: String,
+    pub service_id: String,
+    pub target_port: Option<i32>,
+}
+
+/// The official CLI's telemetry event; accepted and dropped.
+#[derive(Debug, InputObject)]
+#[allow(dead_code)]
+pub struct CliEventTrackInput {
+    pub agent_session_id: Option<String>,
+    pub arch: String,
+    pub caller: Option<String>,
+    pub cli_version: String,
+    pub command: String,
+    pub duration_ms: i32,
+    pub environment_id: Option<String>,
+    pub error_class: Option<String>,
+    pub error_message: Option<String>,
+    pub install_request_id: Option<String>,
+    pub is_ci: bool,
+    pub os: String,
+    pub project_id: Option<String>,
+    pub service_id: Option<String>,
+    pub session_id: Option<String>,
+    pub sub_command: Option<String>,
+    pub success: bool,
+    pub workspace_id: Option<String>,
 }
 
 #[derive(Debug, InputObject)]
@@ -875,7 +564,7 @@ impl Mutation {
         environment_id: String,
         service_id: String,
     ) -> Result<bool> {
-        write(ctx, |state, _| state.deploy(&environment_id, &service_id)).map(|_| true)
+        write(ctx, |state, _| state.deploy(&environment_id, &service_id, "redeploy")).map(|_| true)
     }
 
     /// Deploys the instance; returns the new deployment's id.
@@ -887,6 +576,135 @@ impl Mutation {
         service_id: String,
     ) -> Result<String> {
         let _ = commit_sha;
-        write(ctx, |state, _| state.deploy(&environment_id, &service_id))
+        write(ctx, |state, _| state.deploy(&environment_id, &service_id, "deploy"))
+    }
+
+    /// Deploys the deployment's instance again (settings and variables as they are now).
+    async fn deployment_redeploy(
+        &self,
+        ctx: &Context<'_>,
+        id: String,
+        use_previous_image_tag: Option<bool>,
+    ) -> Result<Deployment> {
+        let _ = use_previous_image_tag;
+        write(ctx, |state, _| {
+            let new = state.redeploy(&id)?;
+            state.deployment(&new).cloned()
+        })
+        .map(Deployment)
+    }
+
+    /// Runs a replaced deployment again, with the variables it ran with.
+    async fn deployment_rollback(&self, ctx: &Context<'_>, id: String) -> Result<bool> {
+        write(ctx, |state, _| state.roll_back(&id)).map(|()| true)
+    }
+
+    async fn deployment_restart(&self, ctx: &Context<'_>, id: String) -> Result<bool> {
+        write(ctx, |state, _| state.restart(&id))
+    }
+
+    async fn deployment_remove(&self, ctx: &Context<'_>, id: String) -> Result<bool> {
+        write(ctx, |state, _| state.remove_deployment(&id))
+    }
+
+    /// Sets what is staged in the environment (merged into what is staged with `merge: true`),
+    /// after checking that it would apply.
+    async fn environment_stage_changes(
+        &self,
+        ctx: &Context<'_>,
+        environment_id: String,
+        input: EnvironmentConfig,
+        merge: Option<bool>,
+    ) -> Result<EnvironmentPatch> {
+        write(ctx, |state, _| state.stage_changes(&environment_id, input.0, merge.unwrap_or(false)))
+            .map(EnvironmentPatch)
+    }
+
+    /// Commits what is staged, all at once; the touched instances deploy unless `skipDeploys`.
+    /// A refused commit changes nothing and leaves its reason in `lastAppliedError`.
+    async fn environment_patch_commit_staged(
+        &self,
+        ctx: &Context<'_>,
+        commit_message: Option<String>,
+        environment_id: String,
+        skip_deploys: Option<bool>,
+    ) -> Result<String> {
+        let store = store_of(ctx)?;
+        let committed =
+            store.write(|state| state.commit_staged(&environment_id, commit_message, skip_deploys.unwrap_or(false)));
+        if let Err(refusal) = &committed {
+            let _ = store.write(|state| {
+                state.record_commit_error(&environment_id, refusal);
+                Ok(())
+            });
+        }
+        Ok(committed?)
+    }
+
+    /// Commits a patch directly, all at once; the touched instances deploy.
+    async fn environment_patch_commit(
+        &self,
+        ctx: &Context<'_>,
+        commit_message: Option<String>,
+        environment_id: String,
+        patch: Option<EnvironmentConfig>,
+    ) -> Result<String> {
+        let _ = commit_message;
+        let patch = patch.map_or_else(|| serde_json::Value::Object(serde_json::Map::new()), |patch| patch.0);
+        write(ctx, |state, _| {
+            state.commit(&environment_id, &patch, false)?;
+            Ok(super::store::new_id())
+        })
+    }
+
+    /// A new `*.up.railway.app` domain for the instance.
+    async fn service_domain_create(&self, ctx: &Context<'_>, input: ServiceDomainCreateInput) -> Result<ServiceDomain> {
+        write(ctx, |state, _| {
+            let domain = state.create_service_domain(
+                &input.environment_id,
+                &input.service_id,
+                input.target_port.map(i64::from),
+            )?;
+            Ok(ServiceDomain::of(state, domain))
+        })
+    }
+
+    async fn service_domain_delete(&self, ctx: &Context<'_>, id: String) -> Result<bool> {
+        write(ctx, |state, _| state.delete_service_domain(&id))
+    }
+
+    /// Adds a custom domain; its `status.dnsRecords` say what DNS records to create.
+    async fn custom_domain_create(&self, ctx: &Context<'_>, input: CustomDomainCreateInput) -> Result<CustomDomain> {
+        write(ctx, |state, _| {
+            state.environment_of(&input.project_id, &input.environment_id)?;
+            state.instance(&input.environment_id, &input.service_id)?;
+            if state.custom_domains.iter().any(|d| d.domain == input.domain)
+                || state.service_domains.iter().any(|d| d.domain == input.domain)
+            {
+                return Err(Refusal::new(format!("Domain {} is already in use", input.domain)));
+            }
+            let port = input.target_port.map(i64::from);
+            let change = super::networking::DomainChange::Set(port);
+            state.set_custom_domain(&input.environment_id, &input.service_id, &input.domain, change)?;
+            state.touch_environment(&input.environment_id);
+            let created = state.custom_domains.iter().rev().find(|d| d.domain == input.domain).cloned();
+            created.map(|record| CustomDomain::of(state, record)).ok_or_else(|| Refusal::new("Custom domain not found"))
+        })
+    }
+
+    async fn custom_domain_delete(&self, ctx: &Context<'_>, id: String) -> Result<bool> {
+        write(ctx, |state, _| {
+            let domain = state.custom_domains.iter().find(|d| d.id == id).cloned();
+            let domain = domain.ok_or_else(|| Refusal::new("Custom domain not found"))?;
+            state.custom_domains.retain(|d| d.id != id);
+            state.touch_environment(&domain.environment_id);
+            Ok(true)
+        })
+    }
+
+    /// The official CLI's telemetry: accepted, not stored, nothing written.
+    async fn cli_event_track(&self, input: CliEventTrackInput) -> bool {
+        let _ = input;
+        true
     }
 }

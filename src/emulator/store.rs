@@ -1,9 +1,12 @@
-//! The emulator's state: projects, environments, services, service instances, variables,
-//! volumes and recorded deployments; the transactional [`Store`] around it; and persistence to a
-//! JSON file (written atomically after every successful mutation).
+//! The emulator's state: projects, environments, services, service instances (with their
+//! settings as Railway's EnvironmentConfig spells them), variables, volumes, domains, TCP proxies,
+//! deployments and staged patches; the transactional [`Store`] around it; and persistence to a
+//! JSON file (written atomically after every successful mutation, stale temporary copies of it
+//! removed on start).
 //!
-//! The records here are plain data. What a mutation does to them lives in [`super::mutations`];
-//! how variables render lives in [`super::resolve`].
+//! The records here are plain data. What a mutation does to them lives in [`super::mutations`]
+//! and [`super::patch`]; how variables render lives in [`super::resolve`]; the config JSON in
+//! [`super::config`].
 
 use std::collections::BTreeMap;
 use std::io::Write;
@@ -12,6 +15,7 @@ use std::sync::{Mutex, MutexGuard};
 
 use serde::{Deserialize, Serialize};
 
+use super::config::{InstanceConfig, SourceConfig, VariableMeta};
 use super::RenamePolicy;
 
 /// A request the store refuses, with Railway's wording where Railway's is known.
@@ -35,7 +39,12 @@ pub struct State {
     pub instances: Vec<Instance>,
     pub volumes: Vec<Volume>,
     pub volume_instances: Vec<VolumeInstance>,
+    pub service_domains: Vec<ServiceDomain>,
+    pub custom_domains: Vec<CustomDomain>,
+    pub tcp_proxies: Vec<TcpProxy>,
     pub deployments: Vec<Deployment>,
+    /// At most one per environment: what `environmentStageChanges` staged and nobody committed.
+    pub staged: Vec<StagedPatch>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -44,6 +53,9 @@ pub struct Project {
     pub name: String,
     pub description: Option<String>,
     pub created_at: String,
+    /// When something in the project last changed (`None` in state files that predate it).
+    #[serde(default)]
+    pub updated_at: Option<String>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -53,7 +65,16 @@ pub struct Environment {
     pub name: String,
     pub created_at: String,
     #[serde(default)]
+    pub updated_at: Option<String>,
+    #[serde(default)]
     pub shared_variables: BTreeMap<String, Variable>,
+    #[serde(default)]
+    pub is_ephemeral: bool,
+    /// The environment this one was created from (`sourceEnvironmentId`), if any.
+    #[serde(default)]
+    pub source_environment_id: Option<String>,
+    #[serde(default)]
+    pub private_network_disabled: Option<bool>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -65,60 +86,63 @@ pub struct Service {
     pub created_at: String,
 }
 
-/// A service in one environment: its source, settings and variables.
+/// A service in one environment: its settings (EnvironmentConfig's `source`, `build`,
+/// `deploy`…) and variables. Domains, TCP proxies and volume mounts are records of their own.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Instance {
     pub id: String,
     pub service_id: String,
     pub environment_id: String,
-    pub source: Option<Source>,
     #[serde(default)]
-    pub settings: InstanceSettings,
+    pub config: InstanceConfig,
+    /// `networking.privateNetworkEndpoint`: the DNS label of `RAILWAY_PRIVATE_DOMAIN`; `None`
+    /// follows the service name.
+    #[serde(default)]
+    pub private_network_endpoint: Option<String>,
     #[serde(default)]
     pub variables: BTreeMap<String, Variable>,
+    #[serde(default)]
+    pub created_at: Option<String>,
+    /// The `source` of state files written before instances held a whole config; moved into
+    /// `config.source` when the file is loaded.
+    #[serde(default, rename = "source", skip_serializing)]
+    legacy_source: Option<SourceConfig>,
 }
 
-/// Where a service instance's code comes from.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(untagged)]
-pub enum Source {
-    Image { image: String },
-    Repo { repo: String, branch: String },
-}
+impl Instance {
+    pub fn new(service_id: &str, environment_id: &str, config: InstanceConfig) -> Self {
+        Instance {
+            id: new_id(),
+            service_id: service_id.to_string(),
+            environment_id: environment_id.to_string(),
+            config,
+            private_network_endpoint: None,
+            variables: BTreeMap::new(),
+            created_at: Some(now()),
+            legacy_source: None,
+        }
+    }
 
-/// The deploy settings `serviceInstanceUpdate` can change.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(default)]
-pub struct InstanceSettings {
-    pub start_command: Option<String>,
-    pub healthcheck_path: Option<String>,
-    pub num_replicas: Option<i32>,
-    pub cron_schedule: Option<String>,
-    pub root_directory: Option<String>,
-    pub restart_policy_type: RestartPolicy,
-}
-
-/// Railway's `RestartPolicyType`.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
-pub enum RestartPolicy {
-    Always,
-    Never,
-    #[default]
-    OnFailure,
+    /// A copy of this instance in another environment (new id, same settings and variables).
+    pub fn copy_to(&self, environment_id: &str) -> Self {
+        Instance { id: new_id(), environment_id: environment_id.to_string(), created_at: Some(now()), ..self.clone() }
+    }
 }
 
 /// One variable value as stored: raw (references unrendered).
-#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Variable {
     pub value: String,
     #[serde(default)]
     pub sealed: bool,
+    /// `description`, `defaultValue`, `isOptional`, `generator` as a config or patch gave them.
+    #[serde(default, skip_serializing_if = "VariableMeta::is_empty")]
+    pub meta: VariableMeta,
 }
 
 impl Variable {
     pub fn new(value: impl Into<String>) -> Self {
-        Variable { value: value.into(), sealed: false }
+        Variable { value: value.into(), sealed: false, meta: VariableMeta::default() }
     }
 }
 
@@ -130,7 +154,7 @@ pub struct Volume {
     pub created_at: String,
 }
 
-/// A volume mounted into one service instance of one environment.
+/// A volume in one environment, mounted into one service instance.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct VolumeInstance {
     pub id: String,
@@ -138,18 +162,122 @@ pub struct VolumeInstance {
     pub environment_id: String,
     pub service_id: String,
     pub mount_path: String,
+    #[serde(default)]
+    pub created_at: Option<String>,
+    /// `DAILY`, `WEEKLY`, `MONTHLY`.
+    #[serde(default)]
+    pub backup_schedules: Vec<String>,
+    #[serde(default)]
+    pub size_mb: Option<i64>,
+    #[serde(default)]
+    pub region: Option<String>,
+    #[serde(default)]
+    pub allow_online_resize: Option<bool>,
 }
 
-/// A deployment the emulator recorded: what the instance would have started with.
-/// Serialized as-is by `GET /_emulator/deployments`.
+/// A Railway-provided `*.up.railway.app` domain of one service instance.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ServiceDomain {
+    pub id: String,
+    pub environment_id: String,
+    pub service_id: String,
+    pub domain: String,
+    pub target_port: Option<i64>,
+    pub created_at: String,
+    pub updated_at: String,
+}
+
+/// A domain of the user's own, routed to one service instance.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CustomDomain {
+    pub id: String,
+    pub environment_id: String,
+    pub service_id: String,
+    pub domain: String,
+    pub target_port: Option<i64>,
+    pub created_at: String,
+    pub updated_at: String,
+}
+
+/// A TCP proxy: `domain:proxy_port` on the internet to `application_port` of the instance.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TcpProxy {
+    pub id: String,
+    pub environment_id: String,
+    pub service_id: String,
+    pub application_port: i64,
+    pub proxy_port: i64,
+    pub domain: String,
+    pub created_at: String,
+    pub updated_at: String,
+}
+
+/// Railway's `DeploymentStatus` values the emulator's deployments take.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum DeploymentState {
+    #[default]
+    Success,
+    /// Replaced by a later successful deployment of the same instance.
+    Removed,
+}
+
+/// A deployment the emulator recorded: what the instance started with.
+/// Serialized as-is by `GET /_emulator/deployments`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Deployment {
+    #[serde(default = "new_id")]
+    pub id: String,
+    #[serde(default)]
+    pub project_id: String,
     pub service_id: String,
     pub service_name: String,
     pub environment_id: String,
     pub environment_name: String,
+    #[serde(default)]
+    pub status: DeploymentState,
+    #[serde(default)]
+    pub created_at: String,
+    #[serde(default)]
+    pub updated_at: String,
+    /// Railway's `DeploymentMeta`: the reason and the service's settings at that moment
+    /// (`serviceManifest`).
+    #[serde(default)]
+    pub meta: serde_json::Value,
+    /// How many replicas it runs (one `instances` entry each while it is active).
+    #[serde(default = "one")]
+    pub replicas: i64,
     pub variables: BTreeMap<String, String>,
     pub unresolved: Vec<String>,
+}
+
+fn one() -> i64 {
+    1
+}
+
+/// What a staged patch is doing (Railway's `EnvironmentPatchStatus`).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum PatchStatus {
+    #[default]
+    Staged,
+    Applying,
+    Committed,
+}
+
+/// Changes staged in one environment and not yet committed.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct StagedPatch {
+    pub id: String,
+    pub environment_id: String,
+    /// An EnvironmentConfig patch: `null` entries delete.
+    pub patch: serde_json::Value,
+    pub status: PatchStatus,
+    pub created_at: String,
+    pub updated_at: String,
+    /// Why the last commit of this patch failed, if it did.
+    pub last_applied_error: Option<String>,
+    pub message: Option<String>,
 }
 
 /// Lookups shared by queries and mutations; each refuses with Railway's "not found" wording.
@@ -217,6 +345,86 @@ impl State {
     pub fn volume_instance_of(&self, environment_id: &str, service_id: &str) -> Option<&VolumeInstance> {
         self.volume_instances.iter().find(|v| v.environment_id == environment_id && v.service_id == service_id)
     }
+
+    /// The service domains of one instance, oldest first.
+    pub fn service_domains_of<'s>(
+        &'s self,
+        environment_id: &'s str,
+        service_id: &'s str,
+    ) -> impl Iterator<Item = &'s ServiceDomain> + 's {
+        self.service_domains.iter().filter(move |d| d.environment_id == environment_id && d.service_id == service_id)
+    }
+
+    pub fn custom_domains_of<'s>(
+        &'s self,
+        environment_id: &'s str,
+        service_id: &'s str,
+    ) -> impl Iterator<Item = &'s CustomDomain> + 's {
+        self.custom_domains.iter().filter(move |d| d.environment_id == environment_id && d.service_id == service_id)
+    }
+
+    pub fn tcp_proxies_of<'s>(
+        &'s self,
+        environment_id: &'s str,
+        service_id: &'s str,
+    ) -> impl Iterator<Item = &'s TcpProxy> + 's {
+        self.tcp_proxies.iter().filter(move |p| p.environment_id == environment_id && p.service_id == service_id)
+    }
+
+    /// The deployments of one instance, oldest first.
+    pub fn deployments_of<'s>(
+        &'s self,
+        environment_id: &'s str,
+        service_id: &'s str,
+    ) -> impl DoubleEndedIterator<Item = &'s Deployment> + 's {
+        self.deployments.iter().filter(move |d| d.environment_id == environment_id && d.service_id == service_id)
+    }
+
+    pub fn deployment(&self, id: &str) -> Result<&Deployment, Refusal> {
+        self.deployments.iter().find(|d| d.id == id).ok_or_else(|| Refusal::new("Deployment not found"))
+    }
+
+    pub fn staged_patch(&self, environment_id: &str) -> Option<&StagedPatch> {
+        self.staged.iter().find(|p| p.environment_id == environment_id)
+    }
+
+    /// Records that something in the environment (and so its project) changed now.
+    pub fn touch_environment(&mut self, environment_id: &str) {
+        let stamp = now();
+        let Some(environment) = self.environments.iter_mut().find(|e| e.id == environment_id) else { return };
+        environment.updated_at = Some(stamp);
+        let project_id = environment.project_id.clone();
+        self.touch_project(&project_id);
+    }
+
+    /// Records that something in the project changed now.
+    pub fn touch_project(&mut self, project_id: &str) {
+        if let Some(project) = self.projects.iter_mut().find(|p| p.id == project_id) {
+            project.updated_at = Some(now());
+        }
+    }
+
+    /// Brings a state read from an older file up to today's shape: an instance's `source`
+    /// moves into its config, and records without a creation time take their parent's.
+    fn migrate(&mut self) {
+        let services: BTreeMap<String, String> =
+            self.services.iter().map(|s| (s.id.clone(), s.created_at.clone())).collect();
+        let volumes: BTreeMap<String, String> =
+            self.volumes.iter().map(|v| (v.id.clone(), v.created_at.clone())).collect();
+        for instance in &mut self.instances {
+            if let Some(source) = instance.legacy_source.take() {
+                instance.config.source.get_or_insert(source);
+            }
+            if instance.created_at.is_none() {
+                instance.created_at = services.get(&instance.service_id).cloned();
+            }
+        }
+        for mount in &mut self.volume_instances {
+            if mount.created_at.is_none() {
+                mount.created_at = volumes.get(&mount.volume_id).cloned();
+            }
+        }
+    }
 }
 
 /// The state behind a lock, with its optional file and the emulator's rename policy.
@@ -228,8 +436,12 @@ pub struct Store {
 }
 
 impl Store {
-    /// A store that starts from `file` when it exists (and writes to it), or empty.
+    /// A store that starts from `file` when it exists (and writes to it), or empty. Temporary
+    /// copies that an emulator killed mid-save left beside the file are removed first.
     pub fn open(file: Option<PathBuf>, rename_policy: RenamePolicy) -> anyhow::Result<Self> {
+        if let Some(path) = &file {
+            remove_stale_temporaries(path);
+        }
         let state = match &file {
             Some(path) if path.exists() => load(path)?,
             _ => State::default(),
@@ -270,18 +482,64 @@ impl Store {
 fn load(path: &Path) -> anyhow::Result<State> {
     use anyhow::Context;
     let text = std::fs::read_to_string(path).with_context(|| format!("reading emulator state {}", path.display()))?;
-    serde_json::from_str(&text).with_context(|| format!("parsing emulator state {}", path.display()))
+    let mut state: State =
+        serde_json::from_str(&text).with_context(|| format!("parsing emulator state {}", path.display()))?;
+    state.migrate();
+    Ok(state)
+}
+
+fn folder_of(path: &Path) -> PathBuf {
+    match path.parent() {
+        Some(parent) if !parent.as_os_str().is_empty() => parent.to_path_buf(),
+        _ => PathBuf::from("."),
+    }
+}
+
+/// The prefix of the temporary copies [`save`] writes beside `path`: `.<file name>.`.
+fn temporary_prefix(path: &Path) -> String {
+    let name = path.file_name().map(|name| name.to_string_lossy().into_owned()).unwrap_or_default();
+    format!(".{name}.")
+}
+
+const TEMPORARY_SUFFIX: &str = ".tmp";
+
+/// Removes what a killed save left beside `path`: `.<name>.XXXXXX.tmp` files, and the
+/// `.tmpXXXXXX` files earlier versions wrote, those only when they begin like a state file (so
+/// another program's temporary files in the same folder are left alone).
+fn remove_stale_temporaries(path: &Path) {
+    let Ok(entries) = std::fs::read_dir(folder_of(path)) else { return };
+    let prefix = temporary_prefix(path);
+    for entry in entries.flatten() {
+        let name = entry.file_name().to_string_lossy().into_owned();
+        let ours = name.starts_with(&prefix) && name.ends_with(TEMPORARY_SUFFIX);
+        let legacy = name.len() == ".tmp".len() + 6
+            && name.starts_with(".tmp")
+            && name[4..].chars().all(|c| c.is_ascii_alphanumeric())
+            && begins_like_a_state_file(&entry.path());
+        let is_file = entry.file_type().is_ok_and(|kind| kind.is_file());
+        if is_file && (ours || legacy) {
+            let _ = std::fs::remove_file(entry.path());
+        }
+    }
+}
+
+fn begins_like_a_state_file(path: &Path) -> bool {
+    use std::io::Read;
+    let mut start = [0u8; 32];
+    let Ok(mut file) = std::fs::File::open(path) else { return false };
+    let read = file.read(&mut start).unwrap_or(0);
+    let text = String::from_utf8_lossy(&start[..read]);
+    let compact: String = text.chars().filter(|c| !c.is_whitespace()).collect();
+    compact.is_empty() || compact.starts_with("{\"projects\"")
 }
 
 /// Writes `state` to a temporary file beside `path`, syncs it, then renames it over `path`, so a
 /// crash at any moment leaves either the old file or the new one, never a torn one.
 fn save(path: &Path, state: &State) -> anyhow::Result<()> {
-    let dir = match path.parent() {
-        Some(parent) if !parent.as_os_str().is_empty() => parent.to_path_buf(),
-        _ => PathBuf::from("."),
-    };
+    let dir = folder_of(path);
     std::fs::create_dir_all(&dir)?;
-    let mut temp = tempfile::NamedTempFile::new_in(&dir)?;
+    let prefix = temporary_prefix(path);
+    let mut temp = tempfile::Builder::new().prefix(&prefix).suffix(TEMPORARY_SUFFIX).tempfile_in(&dir)?;
     serde_json::to_writer_pretty(&mut temp, state)?;
     temp.write_all(b"\n")?;
     temp.as_file().sync_all()?;
@@ -294,7 +552,11 @@ fn save(path: &Path, state: &State) -> anyhow::Result<()> {
 
 /// A new random id shaped like Railway's (a version-4 UUID).
 pub fn new_id() -> String {
-    let mut bytes: [u8; 16] = rand::random();
+    uuid_from(rand::random())
+}
+
+/// A version-4-shaped UUID from 16 bytes (random ones, or a digest for a stable id).
+pub fn uuid_from(mut bytes: [u8; 16]) -> String {
     bytes[6] = (bytes[6] & 0x0f) | 0x40;
     bytes[8] = (bytes[8] & 0x3f) | 0x80;
     let hex: String = bytes.iter().map(|b| format!("{b:02x}")).collect();
@@ -305,9 +567,18 @@ pub fn new_id() -> String {
 pub fn now() -> String {
     let seconds =
         std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or_default();
-    let days = seconds / 86_400;
+    timestamp(seconds)
+}
+
+/// `seconds` since 1970 as an RFC 3339 UTC timestamp.
+pub fn timestamp(seconds: u64) -> String {
+    let (year, month, day) = civil_from_days(seconds / 86_400);
     let (hour, minute, second) = (seconds % 86_400 / 3600, seconds % 3600 / 60, seconds % 60);
-    // Civil-from-days (Howard Hinnant's algorithm), valid for every date after 1970.
+    format!("{year:04}-{month:02}-{day:02}T{hour:02}:{minute:02}:{second:02}.000Z")
+}
+
+/// The (year, month, day) of a day count since 1970-01-01 (Howard Hinnant's algorithm).
+pub fn civil_from_days(days: u64) -> (u64, u64, u64) {
     let z = days + 719_468;
     let era = z / 146_097;
     let day_of_era = z % 146_097;
@@ -317,12 +588,56 @@ pub fn now() -> String {
     let day = day_of_year - (153 * mp + 2) / 5 + 1;
     let month = if mp < 10 { mp + 3 } else { mp - 9 };
     let year = year_of_era + era * 400 + u64::from(month <= 2);
-    format!("{year:04}-{month:02}-{day:02}T{hour:02}:{minute:02}:{second:02}.000Z")
+    (year, month, day)
+}
+
+/// A state for unit tests: project `p` ("shop"), environment `e` ("production", shared
+/// `REGION=eu`), services `api` and `Postgres DB` with an instance each, and `variables` as
+/// `(service, name, value)`.
+#[cfg(test)]
+pub fn fixture(variables: &[(&str, &str, &str)]) -> State {
+    let mut state = State::default();
+    state.projects.push(Project {
+        id: "p".into(),
+        name: "shop".into(),
+        description: None,
+        created_at: String::new(),
+        updated_at: None,
+    });
+    state.environments.push(Environment {
+        id: "e".into(),
+        project_id: "p".into(),
+        name: "production".into(),
+        created_at: String::new(),
+        updated_at: None,
+        shared_variables: BTreeMap::from([("REGION".into(), Variable::new("eu"))]),
+        is_ephemeral: false,
+        source_environment_id: None,
+        private_network_disabled: None,
+    });
+    for service in ["api", "Postgres DB"] {
+        state.services.push(Service {
+            id: service.into(),
+            project_id: "p".into(),
+            name: service.into(),
+            icon: None,
+            created_at: String::new(),
+        });
+        state.instances.push(Instance::new(service, "e", InstanceConfig::default()));
+    }
+    for (service, name, value) in variables {
+        state.instance_mut("e", service).unwrap().variables.insert((*name).into(), Variable::new(*value));
+    }
+    state
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn project(name: &str) -> Project {
+        Project { id: "p".into(), name: name.into(), description: None, created_at: now(), updated_at: None }
+    }
 
     #[test]
     fn ids_look_like_uuids() {
@@ -338,14 +653,14 @@ mod tests {
         let path = dir.path().join("state.json");
         let store = Store::open(Some(path.clone()), RenamePolicy::Keep).unwrap();
         let refused: Result<(), Refusal> = store.write(|state| {
-            state.projects.push(Project { id: "p".into(), name: "x".into(), description: None, created_at: now() });
+            state.projects.push(project("x"));
             Err(Refusal::new("no"))
         });
         assert!(refused.is_err());
         assert_eq!(store.read(|s| s.projects.len()), 0);
         store
             .write(|state| {
-                state.projects.push(Project { id: "p".into(), name: "x".into(), description: None, created_at: now() });
+                state.projects.push(project("x"));
                 Ok(())
             })
             .unwrap();
@@ -354,9 +669,52 @@ mod tests {
     }
 
     #[test]
+    fn opening_removes_temporary_copies_a_killed_save_left_and_nothing_else() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("state.json");
+        std::fs::write(&path, "{\"projects\": []}").unwrap();
+        let ours = dir.path().join(".state.json.AbC123.tmp");
+        let legacy = dir.path().join(".tmpXy12Z9");
+        let foreign_legacy = dir.path().join(".tmpQwErTy");
+        let other = dir.path().join("notes.tmp");
+        std::fs::write(&ours, "{\n  \"projects\": [").unwrap();
+        std::fs::write(&legacy, "{\n  \"projects\": [").unwrap();
+        std::fs::write(&foreign_legacy, "not ours").unwrap();
+        std::fs::write(&other, "keep").unwrap();
+        Store::open(Some(path.clone()), RenamePolicy::Keep).unwrap();
+        assert!(!ours.exists() && !legacy.exists());
+        assert!(foreign_legacy.exists() && other.exists() && path.exists());
+    }
+
+    #[test]
+    fn a_state_file_of_the_previous_version_loads() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("state.json");
+        let old = serde_json::json!({
+            "projects": [{"id": "p", "name": "shop", "description": null, "created_at": "2026-08-01T00:00:00.000Z"}],
+            "environments": [{"id": "e", "project_id": "p", "name": "production", "created_at": "2026-08-01T00:00:00.000Z",
+                              "shared_variables": {"A": {"value": "1", "sealed": false}}}],
+            "services": [{"id": "s", "project_id": "p", "name": "api", "icon": null, "created_at": "2026-08-01T00:00:00.000Z"}],
+            "instances": [{"id": "i", "service_id": "s", "environment_id": "e", "source": {"repo": "acme/api", "branch": "main"},
+                           "settings": {"start_command": "run", "restart_policy_type": "ON_FAILURE"}, "variables": {}}],
+            "deployments": [{"service_id": "s", "service_name": "api", "environment_id": "e", "environment_name": "production",
+                             "variables": {}, "unresolved": []}]
+        });
+        std::fs::write(&path, old.to_string()).unwrap();
+        let store = Store::open(Some(path), RenamePolicy::Keep).unwrap();
+        let source = store.read(|s| s.instances[0].config.source.clone()).unwrap();
+        assert_eq!((source.repo.as_deref(), source.branch.as_deref()), (Some("acme/api"), Some("main")));
+        assert_eq!(store.read(|s| s.deployments[0].status), DeploymentState::Success);
+        assert_eq!(store.read(|s| s.deployments[0].id.len()), 36);
+        assert_eq!(store.read(|s| s.instances[0].created_at.clone()).as_deref(), Some("2026-08-01T00:00:00.000Z"));
+    }
+
+    #[test]
     fn timestamps_are_rfc3339() {
         let stamp = now();
         assert_eq!(stamp.len(), 24);
         assert!(stamp.starts_with("20"));
+        assert_eq!(timestamp(0), "1970-01-01T00:00:00.000Z");
+        assert_eq!(timestamp(951_782_400), "2000-02-29T00:00:00.000Z");
     }
 }

@@ -212,7 +212,12 @@ impl Client {
     pub async fn rename_service(&self, id: &str, name: &str) -> Result<(), ApiError> {
         let variables = ops::service_update::Variables {
             id: id.to_owned(),
-            input: ops::service_update::ServiceUpdateInput { name: Some(name.to_owned()), icon: None },
+            input: ops::service_update::ServiceUpdateInput {
+                name: Some(name.to_owned()),
+                icon: None,
+                tracing_enabled: None,
+                auto_instrumentation_enabled: None,
+            },
         };
         self.send::<ops::ServiceUpdate>(variables).await.map(drop)
     }

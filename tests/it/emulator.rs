@@ -300,7 +300,11 @@ fn config_is_keyed_by_ids_and_its_etag_moves_with_every_change_and_only_then() {
         })
     );
     assert_eq!(shown["sharedVariables"], json!({"REGION": {"value": "eu-west"}}));
-    assert_eq!(shown["volumes"][&volume_id]["name"], text(&volume["volumeCreate"]["name"]).as_str());
+    assert_eq!(
+        shown["volumes"][&volume_id],
+        json!({"sizeMB": 50000, "region": "us-west2"}),
+        "no name: Railway's shape"
+    );
     let mount = variables_for_deployment(&emulator, &project, &db);
     assert_eq!(mount["RAILWAY_VOLUME_MOUNT_PATH"], "/data");
 

@@ -162,12 +162,7 @@ impl Emulator {
     /// POSTs a body to the GraphQL endpoint and returns the raw answer (or the transport error,
     /// as for a dropped connection).
     pub fn post(&self, auth: &Auth, body: &Value) -> Result<RawResponse, reqwest::Error> {
-        let mut request = self.client.post(&self.url).json(body);
-        request = match auth {
-            Auth::None => request,
-            Auth::Bearer(token) => request.bearer_auth(token),
-            Auth::ProjectToken(token) => request.header("Project-Access-Token", token),
-        };
+        let request = authenticated(self.client.post(&self.url).json(body), auth);
         self.runtime.block_on(async {
             let response = request.send().await?;
             let status = response.status().as_u16();
@@ -201,22 +196,54 @@ impl Emulator {
         self.inspect(reqwest::Method::POST, "seal", Some(body));
     }
 
+    /// Calls `/_emulator/PATH` with the handle's token; panics unless it succeeds.
     fn inspect(&self, method: reqwest::Method, path: &str, body: Option<Value>) -> Value {
+        let response = self.inspect_as(&self.auth, method, path, body);
+        assert!((200..300).contains(&response.status), "/_emulator/{path}: HTTP {}", response.status);
+        if response.body.is_empty() {
+            Value::Null
+        } else {
+            serde_json::from_str(&response.body).expect("inspection JSON")
+        }
+    }
+
+    /// Calls `/_emulator/PATH` with the given auth and returns the raw answer.
+    pub fn inspect_as(&self, auth: &Auth, method: reqwest::Method, path: &str, body: Option<Value>) -> RawResponse {
         let url = format!("{}/_emulator/{path}", self.base_url());
+        let mut request = self.client.request(method, &url);
+        if let Some(body) = body {
+            request = request.json(&body);
+        }
+        request = authenticated(request, auth);
         self.runtime.block_on(async {
-            let mut request = self.client.request(method, &url);
-            if let Some(body) = body {
-                request = request.json(&body);
-            }
             let response = request.send().await.expect("inspection request");
-            assert!(response.status().is_success(), "{url}: HTTP {}", response.status());
-            let text = response.text().await.expect("inspection body");
-            if text.is_empty() {
-                Value::Null
-            } else {
-                serde_json::from_str(&text).expect("inspection JSON")
-            }
+            let status = response.status().as_u16();
+            let headers = response.headers().clone();
+            let body = response.text().await.expect("inspection body");
+            RawResponse { status, headers, body }
         })
+    }
+
+    /// POSTs raw bytes to the GraphQL endpoint (for bodies that are not JSON, or too large).
+    pub fn post_bytes(&self, body: Vec<u8>) -> Result<RawResponse, reqwest::Error> {
+        let request = authenticated(self.client.post(&self.url), &self.auth)
+            .header(reqwest::header::CONTENT_TYPE, "application/json")
+            .body(body);
+        self.runtime.block_on(async {
+            let response = request.send().await?;
+            let status = response.status().as_u16();
+            let headers = response.headers().clone();
+            let body = response.text().await?;
+            Ok(RawResponse { status, headers, body })
+        })
+    }
+}
+
+fn authenticated(request: reqwest::RequestBuilder, auth: &Auth) -> reqwest::RequestBuilder {
+    match auth {
+        Auth::None => request,
+        Auth::Bearer(token) => request.bearer_auth(token),
+        Auth::ProjectToken(token) => request.header("Project-Access-Token", token),
     }
 }
 
