@@ -146,10 +146,16 @@ if railway config pull --variables=managed > "$WORK/pull.out" 2>&1 \
 else
     fail "config pull writes .railway/railway.ts with api, db and db's volume" "$(tail -3 "$WORK/pull.out" | tr '\n' ' ')"
 fi
-if [ -x "$NODE22/node" ] && [ -d "$IAC/node_modules/railway" ]; then
-    ln -sfn "$IAC/node_modules" "$WORK/linked/node_modules"
+have_node22=false
+[ -x "$NODE22/node" ] && [ -d "$IAC/node_modules/railway" ] && have_node22=true
+# config_plan: `railway config plan --detailed-exit-code` on the pulled file; prints its exit code.
+config_plan() {
     PATH="$NODE22:$PATH" railway config plan --detailed-exit-code > "$WORK/config-plan.out" 2>&1
-    code=$?
+    echo $?
+}
+if $have_node22; then
+    ln -sfn "$IAC/node_modules" "$WORK/linked/node_modules"
+    code=$(config_plan)
     if [ "$code" = 0 ] && grep -q "already up to date" "$WORK/config-plan.out"; then
         pass "config plan on the pulled file reports no changes"
     else
@@ -183,9 +189,21 @@ code=$(plan_exit)
 if [ "$code" = 2 ] && grep -q FOO "$WORK/plan.out"; then pass "railform plan --detailed-exitcode exits 2 and reports FOO"; else
     fail "railform plan --detailed-exitcode exits 2 and reports FOO" "exit $code: $(tr '\n' ' ' < "$WORK/plan.out" | head -c 300)"
 fi
+if $have_node22; then
+    code=$(config_plan)
+    if [ "$code" = 2 ] && grep -q "Delete variable api.FOO" "$WORK/config-plan.out"; then
+        pass "config plan (variables managed) exits 2 and would delete FOO (environmentPreviewChangeSet)"
+    else
+        fail "config plan (variables managed) exits 2 and would delete FOO (environmentPreviewChangeSet)" "exit $code: $(grep -v "^ *at " "$WORK/config-plan.out" | head -12 | tr "\n" " ")"
+    fi
+fi
 check "variable delete FOO --service api" railway variable delete FOO --service api --json
 code=$(plan_exit)
 [ "$code" = 0 ] && pass "railform plan is clean again once FOO is deleted" || fail "railform plan is clean again once FOO is deleted" "exit $code"
+if $have_node22; then
+    code=$(config_plan)
+    [ "$code" = 0 ] && pass "config plan is clean again too" || fail "config plan is clean again too" "exit $code: $(tail -3 "$WORK/config-plan.out" | tr '\n' ' ')"
+fi
 
 # --- environments -----------------------------------------------------------------------------
 json staging environment new staging --json

@@ -10,13 +10,14 @@
 //!   [`types`]: its object types;
 //! - [`store`]: the state and its persistence; [`mutations`]: what each direct mutation does to
 //!   it; [`patch`]: EnvironmentConfig patches, staged and committed; [`networking`]: domains,
-//!   TCP proxies, regions;
+//!   TCP proxies, regions; [`changeset`]: the preview of an IaC change set;
 //! - [`config`]: the EnvironmentConfig JSON and `configEtag`; [`resolve`]: reference rendering
 //!   and `RAILWAY_*` built-ins; [`cron`]: cron schedules;
 //! - [`limits`]: the request budget; [`validation`]: tidy validation errors;
 //!   [`faults`]: latency, fail rate and rate limit;
 //!   [`inspect`]: the `/_emulator/*` endpoints.
 
+pub mod changeset;
 pub mod config;
 pub mod cron;
 pub mod faults;

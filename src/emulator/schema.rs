@@ -16,9 +16,9 @@ use super::networking::REGIONS;
 use super::resolve::{Renderer, Scope};
 use super::store::{Refusal, State, Store};
 use super::types::{
-    all_projects, environments_of, read, store_of, AllDomains, ApiTokenContext, ApiTokenWorkspace, CustomDomain,
-    Deployment, DeploymentStatus, Environment, EnvironmentConfig, EnvironmentPatch, EnvironmentVariables,
-    ExternalWorkspace, Page, Project, ProjectToken, QueryDeploymentsConnection, QueryEnvironmentsConnection,
+    all_projects, environments_of, read, store_of, AllDomains, ApiTokenContext, ApiTokenWorkspace, ChangeSetPreview,
+    CustomDomain, Deployment, DeploymentStatus, Environment, EnvironmentConfig, EnvironmentPatch, EnvironmentVariables,
+    ExternalWorkspace, Json, Page, Project, ProjectToken, QueryDeploymentsConnection, QueryEnvironmentsConnection,
     QueryProjectsConnection, Region, RestartPolicyType, Service, ServiceDomain, ServiceInstance, TcpProxy, User,
     Volume, Workspace, EXPENSIVE, WORKSPACE_ID, WORKSPACE_NAME,
 };
@@ -605,6 +605,21 @@ impl Mutation {
 
     async fn deployment_remove(&self, ctx: &Context<'_>, id: String) -> Result<bool> {
         write(ctx, |state, _| state.remove_deployment(&id))
+    }
+
+    /// Previews an IaC change set without side effects (see [`super::changeset`]).
+    async fn environment_preview_change_set(
+        &self,
+        ctx: &Context<'_>,
+        environment_id: String,
+        input: Json,
+    ) -> Result<ChangeSetPreview> {
+        let preview = read(ctx, |state| super::changeset::preview(state, &environment_id, &input.0))?;
+        Ok(ChangeSetPreview {
+            change_set: Json(preview["changeSet"].clone()),
+            diagnostics: Json(preview["diagnostics"].clone()),
+            effects: Json(preview["effects"].clone()),
+        })
     }
 
     /// Sets what is staged in the environment (merged into what is staged with `merge: true`),

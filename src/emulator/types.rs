@@ -1237,7 +1237,16 @@ impl VolumeInstance {
 }
 
 // ---------------------------------------------------------------------------------------------
-// Staged changes
+// Staged changes and change sets
+
+/// What `environmentPreviewChangeSet` answers.
+#[derive(SimpleObject)]
+#[graphql(name = "ChangeSetPreview")]
+pub struct ChangeSetPreview {
+    pub change_set: Json,
+    pub diagnostics: Json,
+    pub effects: Json,
+}
 
 pub struct EnvironmentPatch(pub store::StagedPatch);
 

@@ -266,6 +266,23 @@ fn a_deployment_is_redeployed_restarted_rolled_back_and_removed() {
     assert_eq!(active["serviceInstance"]["activeDeployments"], json!([]));
 }
 
+#[test]
+fn a_change_set_preview_drops_what_would_change_nothing_and_changes_nothing_itself() {
+    let emulator = Emulator::start();
+    let (project, _api, _db) = project(&emulator);
+    let (_, etag) = config(&emulator, &project.production, true);
+    let set = |value: &str| json!({"kind": "variable.set", "address": "service.api", "variable": "KEEP", "after": {"type": "literal", "value": value}});
+    let delete = json!({"kind": "variable.delete", "address": "service.api", "variable": "DROP"});
+    let data = emulator.data(
+        "mutation P($e: String!, $input: JSON!) { environmentPreviewChangeSet(environmentId: $e, input: $input) { changeSet diagnostics effects } }",
+        json!({"e": project.production, "input": {"version": 1, "changes": [set("1"), set("2"), delete.clone()]}}),
+    );
+    let preview = &data["environmentPreviewChangeSet"];
+    assert_eq!(preview["changeSet"]["changes"], json!([set("2"), delete]));
+    assert_eq!((preview["diagnostics"].clone(), preview["effects"].clone()), (json!([]), json!([])));
+    assert_eq!(config(&emulator, &project.production, true).1, etag, "a preview changes nothing");
+}
+
 fn deployment_variables(emulator: &Emulator, project: &Project, service: &str) -> Value {
     emulator.data(
         "query D($p: String!, $e: String!, $s: String!) { variablesForServiceDeployment(projectId: $p, environmentId: $e, serviceId: $s) }",
