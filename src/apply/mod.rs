@@ -1,7 +1,7 @@
-//! Carrying out a plan: every change in plan order with Railway's own mutations, variable
-//! writes of one service instance batched into one `variableCollectionUpsert` with
-//! `skipDeploys: true`, then one deploy per changed instance. Progress goes through the
-//! [`Progress`] trait; this module never prints.
+//! Carrying out a plan: the project-wide changes in plan order with Railway's own mutations
+//! (project, environment and service creates, renames), then each environment's changes as one
+//! staged patch and one commit with `skipDeploys` ([`patch`]), service deletes, and one deploy
+//! per changed instance. Progress goes through the [`Progress`] trait; this module never prints.
 //!
 //! A create that may or may not have reached Railway ([`ApiError::Ambiguous`]) is never sent
 //! again blindly: the project is re-read, and an object with that name is taken as created.
@@ -9,6 +9,7 @@
 //! [`lock`] keeps two applies in one working directory from running at once.
 
 pub mod lock;
+pub mod patch;
 pub mod values;
 pub mod verify;
 
@@ -17,9 +18,9 @@ use std::collections::BTreeMap;
 use anyhow::{anyhow, Context};
 use futures::StreamExt;
 
-use crate::plan::{About, Action, Change, Id, Operation, Plan, Summary, WireValue};
-use crate::railway::operations::service_instance_update::{ServiceInstanceUpdateInput, ServiceSourceInput};
-use crate::railway::{ApiError, Client, NewEnvironment, NewService, NewVolume, VariableWrite};
+use crate::plan::{About, Action, Change, Id, Operation, Plan, Summary};
+use crate::railway::operations::service_instance_update::ServiceInstanceUpdateInput;
+use crate::railway::{ApiError, Client, NewEnvironment, NewService, NewVolume};
 use crate::state::{self, LiveProject, ProjectSelector};
 use values::ValueSources;
 
@@ -84,73 +85,49 @@ pub async fn execute(
     let changes: Vec<&Change> =
         plan.changes.iter().filter(|change| options.deploy || change.action != Action::Deploy).collect();
     let total = changes.len();
-    // Deploys come last and are independent of each other: they are sent a few at a time.
-    let first_deploy = changes.iter().position(|c| c.action == Action::Deploy).unwrap_or(total);
-    // Variable writes of one instance (or one environment's shared variables) go together.
-    let mut batches: Vec<&[&Change]> = Vec::new();
-    let mut index = 0;
-    while index < first_deploy {
-        let batch_end = (index + 1..first_deploy)
-            .find(|&next| !same_variable_target(&changes[index].operation, &changes[next].operation))
-            .unwrap_or(first_deploy);
-        batches.push(&changes[index..batch_end]);
-        index = batch_end;
-    }
+    let is_patch = |change: &&Change| matches!(change.operation, Operation::Patch { .. });
+    let is_deploy = |change: &&Change| matches!(change.operation, Operation::Deploy { .. });
+    // Changes are sorted by phase: direct changes, the patches, direct deletes, deploys.
+    let first_patch = changes.iter().position(is_patch).unwrap_or(total);
+    let after_patches = changes[first_patch..].iter().position(|c| !is_patch(c)).map_or(total, |i| first_patch + i);
+    let first_deploy = changes.iter().position(is_deploy).unwrap_or(total);
     let mut done = 0;
-    let mut next = 0;
-    while next < batches.len() {
-        // Upserts to different instances are independent (nothing deploys before the end):
-        // a run of them is sent a few at a time. Everything else goes one by one, in order.
-        let run_end = (next..batches.len()).find(|&i| !is_upsert(batches[i])).unwrap_or(batches.len());
-        let result = if run_end > next {
-            executor.upserts(&batches[next..run_end], &mut done, total, progress).await
-        } else {
-            progress.step(done, total, batches[next][0]);
-            let batch = batches[next];
-            done += batch.len();
-            match executor.run(batch).await {
-                Ok(()) => {
-                    executor.applied.record(batch);
-                    Ok(())
-                }
-                Err(error) => Err(error.context(format!("applying {}", batch[0].address))),
-            }
+    if let Err(error) = executor.check_staged(plan, &changes[first_patch..after_patches]).await {
+        return Err(Interrupted { applied: executor.applied, error });
+    }
+    let steps = [
+        Step::Direct(&changes[..first_patch]),
+        Step::Patches(&changes[first_patch..after_patches]),
+        Step::Direct(&changes[after_patches..first_deploy]),
+        Step::Deploys(&changes[first_deploy..]),
+    ];
+    for step in steps {
+        let result = match step {
+            Step::Direct(direct) => executor.direct(direct, &mut done, total, progress).await,
+            Step::Patches(patches) => executor.patches(patches, &mut done, total, progress).await,
+            Step::Deploys(deploys) => executor.deploy(deploys, done, total, progress).await,
         };
         if let Err(error) = result {
             return Err(Interrupted { applied: executor.applied, error });
         }
-        next = run_end.max(next + 1);
-    }
-    if let Err(error) = executor.deploy(&changes[first_deploy..], first_deploy, total, progress).await {
-        return Err(Interrupted { applied: executor.applied, error });
     }
     progress.finished(total);
     Ok(executor.applied)
 }
 
-/// How many independent writes (variable upserts to different instances, deploys) are in flight
-/// at once: a few, to stay within Railway's per-second limits.
+/// A run of changes carried out the same way.
+enum Step<'c> {
+    /// One by one, in order.
+    Direct(&'c [&'c Change]),
+    /// One patch per environment, environments a few at a time.
+    Patches(&'c [&'c Change]),
+    /// A few at a time.
+    Deploys(&'c [&'c Change]),
+}
+
+/// How many independent writes (patches of different environments, deploys) are in flight at
+/// once: a few, to stay within Railway's per-second limits.
 const WRITES_IN_FLIGHT: usize = 4;
-
-fn is_upsert(batch: &[&Change]) -> bool {
-    batch.first().is_some_and(|change| matches!(change.operation, Operation::UpsertVariables { .. }))
-}
-
-/// True when both write variables of the same service (or shared variables) of the same
-/// environment in the same way (both upserts, or both deletes), so they travel in one request.
-fn same_variable_target(first: &Operation, second: &Operation) -> bool {
-    match (first, second) {
-        (
-            Operation::UpsertVariables { project: p1, environment: e1, service: s1, .. },
-            Operation::UpsertVariables { project: p2, environment: e2, service: s2, .. },
-        )
-        | (
-            Operation::DeleteVariable { project: p1, environment: e1, service: s1, .. },
-            Operation::DeleteVariable { project: p2, environment: e2, service: s2, .. },
-        ) => p1 == p2 && e1 == e2 && s1 == s2,
-        _ => false,
-    }
-}
 
 struct Executor<'a> {
     client: &'a Client,
@@ -214,72 +191,57 @@ impl Executor<'_> {
         first_error.map_or(Ok(()), Err)
     }
 
-    /// One `variableCollectionUpsert` with every variable of `batch` (one instance, or one
-    /// environment's shared variables), always with `skipDeploys`.
-    async fn upsert(&self, batch: &[&Change]) -> anyhow::Result<()> {
-        let Some(Change { operation: Operation::UpsertVariables { project, environment, service, .. }, .. }) =
-            batch.first().copied()
-        else {
-            anyhow::bail!("not a variable write");
-        };
-        let (project_id, environment_id) = (self.id(project)?, self.id(environment)?);
-        let service_id = service.as_ref().map(|s| self.id(s)).transpose()?;
-        let writes: Vec<(&Change, &String, &WireValue)> = batch
-            .iter()
-            .flat_map(|change| match &change.operation {
-                Operation::UpsertVariables { variables, .. } => {
-                    variables.iter().map(|(name, wire)| (*change, name, wire)).collect()
-                }
-                _ => Vec::new(),
-            })
-            .collect();
-        // Rewrites of values the files do not hold need the live values (one read).
-        let live = if writes.iter().any(|(_, _, wire)| matches!(wire, WireValue::Rewrite { .. })) {
-            self.client.variables(&project_id, &environment_id, service_id.as_deref(), true).await?
-        } else {
-            Default::default()
-        };
-        let mut variables = BTreeMap::new();
-        for (change, name, wire) in writes {
-            let current = live.get(name).and_then(Option::as_deref);
-            let value = self.values.resolve(name, wire, current).with_context(|| change.address.clone())?;
-            if let Some(value) = value {
-                variables.insert(name.clone(), value.expose().to_string());
-            }
-        }
-        if variables.is_empty() {
-            return Ok(());
-        }
-        let write =
-            VariableWrite { project_id, environment_id, service_id, variables, replace: false, skip_deploys: true };
-        self.client.upsert_variables(&write).await?;
-        Ok(())
-    }
-
-    /// Sends several upsert batches, each to its own instance, a few at a time. Every batch is
-    /// tried; the first failure is returned after the others finished.
-    async fn upserts(
+    /// Changes that go one by one, in plan order.
+    async fn direct(
         &mut self,
-        batches: &[&[&Change]],
+        changes: &[&Change],
         done: &mut usize,
         total: usize,
         progress: &dyn Progress,
     ) -> anyhow::Result<()> {
+        for change in changes {
+            progress.step(*done, total, change);
+            *done += 1;
+            self.run_one(&change.operation).await.with_context(|| format!("applying {}", change.address))?;
+            self.applied.record([change]);
+        }
+        Ok(())
+    }
+
+    /// Every environment's patch: built, staged and committed, a few environments at a time.
+    /// Every environment is tried; the first failure is returned after the others finished.
+    async fn patches(
+        &mut self,
+        changes: &[&Change],
+        done: &mut usize,
+        total: usize,
+        progress: &dyn Progress,
+    ) -> anyhow::Result<()> {
+        let mut environments: Vec<(String, Vec<&Change>)> = Vec::new();
+        for change in changes {
+            let Operation::Patch { environment, .. } = &change.operation else { continue };
+            let id = self.id(environment)?;
+            match environments.iter_mut().find(|(known, _)| *known == id) {
+                Some((_, list)) => list.push(change),
+                None => environments.push((id, vec![change])),
+            }
+        }
         let this = &*self;
-        let results: Vec<(&[&Change], anyhow::Result<()>)> = futures::stream::iter(batches.iter().copied())
-            .map(|batch| async move { (batch, this.upsert(batch).await) })
+        let results: Vec<(&Vec<&Change>, anyhow::Result<()>)> = futures::stream::iter(environments.iter())
+            .map(|(environment_id, changes)| async move { (changes, this.patch(environment_id, changes).await) })
             .buffer_unordered(WRITES_IN_FLIGHT)
             .collect()
             .await;
         let mut first_error = None;
-        for (batch, result) in results {
-            progress.step(*done, total, batch[0]);
-            *done += batch.len();
+        for (changes, result) in results {
+            progress.step(*done, total, changes[0]);
+            *done += changes.len();
             match result {
-                Ok(()) => self.applied.record(batch),
+                Ok(()) => self.applied.record(changes.iter()),
                 Err(error) => {
                     if first_error.is_none() {
-                        first_error = Some(error.context(format!("applying {}", batch[0].address)));
+                        let environment = changes[0].environment.clone().unwrap_or_default();
+                        first_error = Some(error.context(format!("applying the changes of environment {environment}")));
                     }
                 }
             }
@@ -287,63 +249,52 @@ impl Executor<'_> {
         first_error.map_or(Ok(()), Err)
     }
 
-    /// Runs one change, or one batch of variable deletes to the same target.
-    async fn run(&mut self, batch: &[&Change]) -> anyhow::Result<()> {
-        let Some(first) = batch.first() else { return Ok(()) };
-        match &first.operation {
-            Operation::DeleteVariable { project, environment, service, .. } => {
-                let names: Vec<&str> = batch
-                    .iter()
-                    .filter_map(|change| match &change.operation {
-                        Operation::DeleteVariable { name, .. } => Some(name.as_str()),
-                        _ => None,
-                    })
-                    .collect();
-                let service_id = service.as_ref().map(|s| self.id(s)).transpose()?;
-                self.delete_variables(&self.id(project)?, &self.id(environment)?, service_id.as_deref(), &names)
-                    .await?;
+    /// Before anything is written: every environment the plan saw holding staged changes is
+    /// read, and what is staged must all be part of what this apply writes there. Changes to
+    /// objects this apply creates are left out of the comparison (nothing can be staged for them).
+    async fn check_staged(&self, plan: &Plan, changes: &[&Change]) -> anyhow::Result<()> {
+        for environment in plan.fingerprint.projects.iter().flat_map(|p| &p.environments) {
+            if environment.unmerged_changes == 0 {
+                continue;
             }
-            operation => self.run_one(operation).await?,
+            let ours: Vec<&Change> = changes
+                .iter()
+                .copied()
+                .filter(|c| {
+                    matches!(&c.operation, Operation::Patch { environment: Id::Live(id), service, .. }
+                    if *id == environment.id && !matches!(service, Some(Id::New(_))))
+                })
+                .collect();
+            if ours.is_empty() {
+                continue;
+            }
+            let live_config = if ours.iter().any(|c| patch::needs_live_values(c)) {
+                Some(self.client.environment_config(&environment.id).await?)
+            } else {
+                None
+            };
+            let ids = |id: &Id| self.id(id);
+            let provisional = patch::build(&environment.id, &ours, &ids, self.values, live_config.as_ref())?;
+            patch::check_staged(self.client, &provisional, &environment.name).await?;
         }
         Ok(())
     }
 
-    /// Deletes variables without deploying: `variableDelete` has no `skipDeploys` and would
-    /// deploy at once, so the variables to keep are re-read and written back with
-    /// `replace: true, skipDeploys: true`. A sealed value cannot be written back; when one is
-    /// kept, each variable is deleted with `variableDelete` instead (and that deploys).
-    async fn delete_variables(
-        &self,
-        project_id: &str,
-        environment_id: &str,
-        service_id: Option<&str>,
-        names: &[&str],
-    ) -> anyhow::Result<()> {
-        let live = self.client.variables(project_id, environment_id, service_id, true).await?;
-        let kept: Option<BTreeMap<String, String>> = live
-            .into_iter()
-            .filter(|(name, _)| !names.contains(&name.as_str()))
-            .map(|(name, value)| value.map(|value| (name, value)))
-            .collect();
-        match kept {
-            Some(variables) => {
-                let write = VariableWrite {
-                    project_id: project_id.to_string(),
-                    environment_id: environment_id.to_string(),
-                    service_id: service_id.map(str::to_string),
-                    variables,
-                    replace: true,
-                    skip_deploys: true,
-                };
-                self.client.upsert_variables(&write).await?;
-            }
-            None => {
-                for name in names {
-                    self.client.delete_variable(project_id, environment_id, service_id, name).await?;
-                }
-            }
+    /// One environment's patch: the live config is read first only when a value must be
+    /// rewritten; then one stage and one commit.
+    async fn patch(&self, environment_id: &str, changes: &[&Change]) -> anyhow::Result<()> {
+        let live_config = if changes.iter().any(|c| patch::needs_live_values(c)) {
+            Some(self.client.environment_config(environment_id).await?)
+        } else {
+            None
+        };
+        let ids = |id: &Id| self.id(id);
+        let built = patch::build(environment_id, changes, &ids, self.values, live_config.as_ref())?;
+        if built.is_empty() {
+            return Ok(());
         }
-        Ok(())
+        let message = format!("railform apply: {} change(s)", changes.len());
+        patch::commit(self.client, &built, &message).await
     }
 
     async fn run_one(&mut self, operation: &Operation) -> anyhow::Result<()> {
@@ -430,13 +381,6 @@ impl Executor<'_> {
                     )
                     .await?;
             }
-            Operation::UpdateSource { service, environment, image, repo } => {
-                let input = ServiceInstanceUpdateInput {
-                    source: Some(ServiceSourceInput { image: image.clone(), repo: repo.clone() }),
-                    ..ServiceInstanceUpdateInput::default()
-                };
-                client.update_service_instance(&self.id(service)?, &self.id(environment)?, input).await?;
-            }
             Operation::CreateVolume { project, service, environment, mount } => {
                 let new = NewVolume {
                     project_id: self.id(project)?,
@@ -463,8 +407,8 @@ impl Executor<'_> {
             }
             Operation::RenameService { service, name } => client.rename_service(&self.id(service)?, name).await?,
             Operation::DeleteService { service } => client.delete_service(&self.id(service)?).await?,
-            Operation::UpsertVariables { .. } | Operation::DeleteVariable { .. } | Operation::Deploy { .. } => {
-                anyhow::bail!("variable writes and deploys go through their batched paths")
+            Operation::Patch { .. } | Operation::Deploy { .. } => {
+                anyhow::bail!("patches and deploys go through their own paths")
             }
         }
         Ok(())

@@ -440,6 +440,7 @@ mod tests {
             id: "env-dev".into(),
             name: "dev".into(),
             config_etag: "etag".into(),
+            unmerged_changes: 0,
             shared: BTreeMap::from([("LOG_LEVEL".into(), LiveValue::Value("debug".into()))]),
             instances: BTreeMap::from([
                 ("svc-db".into(), templates::tests::railway_postgres("16")),

@@ -12,7 +12,7 @@ use std::path::{Path, PathBuf};
 use anyhow::Context;
 
 use super::files::write_atomic;
-use crate::plan::{Change, Operation, Plan, SecretSource, WireValue, FORMAT_VERSION};
+use crate::plan::{Change, Operation, PatchEntry, Plan, SecretSource, WireValue, FORMAT_VERSION};
 use crate::secret::PlanKey;
 
 /// Writes `plan` to `path` (atomically).
@@ -177,18 +177,17 @@ fn changed_secrets(saved: &Plan, current: &Plan) -> Option<String> {
 
 /// The environment variable whose value differs between two otherwise equal changes.
 fn changed_secret(was: &Change, is: &Change) -> Option<String> {
-    let (Operation::UpsertVariables { variables: a, .. }, Operation::UpsertVariables { variables: b, .. }) =
-        (&was.operation, &is.operation)
-    else {
-        return None;
-    };
-    a.iter().zip(b).find_map(|((_, x), (_, y))| match (x, y) {
-        (
-            WireValue::Secret(SecretSource::Env { name, digest: d1 }),
-            WireValue::Secret(SecretSource::Env { name: n2, digest: d2 }),
-        ) if name == n2 && d1 != d2 => Some(name.clone()),
+    let secret = |change: &Change| match &change.operation {
+        Operation::Patch {
+            entry: PatchEntry::Variable { value: WireValue::Secret(SecretSource::Env { name, digest }), .. },
+            ..
+        } => Some((name.clone(), digest.clone())),
         _ => None,
-    })
+    };
+    match (secret(was), secret(is)) {
+        (Some((name, before)), Some((now, after))) if name == now && before != after => Some(name),
+        _ => None,
+    }
 }
 
 #[cfg(test)]

@@ -309,14 +309,6 @@ pub enum Operation {
         service: Id,
         environment: Id,
     },
-    /// Sets what an instance deploys: an image or a repository (Railway's instance update takes
-    /// no branch).
-    UpdateSource {
-        service: Id,
-        environment: Id,
-        image: Option<String>,
-        repo: Option<String>,
-    },
     CreateVolume {
         project: Id,
         service: Id,
@@ -330,23 +322,31 @@ pub enum Operation {
     DeleteService {
         service: Id,
     },
-    /// Writes variables of one service (or the shared variables when `service` is `None`).
-    UpsertVariables {
-        project: Id,
+    /// One entry of an environment's config patch (Railway's EnvironmentConfig): every `Patch`
+    /// change of one environment goes out as one staged patch and one commit (with
+    /// `skipDeploys`), so the environment changes all at once or not at all. `service: None`
+    /// is the shared variables.
+    Patch {
         environment: Id,
         service: Option<Id>,
-        variables: BTreeMap<String, WireValue>,
-    },
-    DeleteVariable {
-        project: Id,
-        environment: Id,
-        service: Option<Id>,
-        name: String,
+        entry: PatchEntry,
     },
     Deploy {
         service: Id,
         environment: Id,
     },
+}
+
+/// What one [`Operation::Patch`] change writes.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case", tag = "entry")]
+pub enum PatchEntry {
+    /// `variables.NAME = { value }` (or `sharedVariables.NAME`).
+    Variable { name: String, value: WireValue },
+    /// `variables.NAME = null`.
+    DeleteVariable { name: String },
+    /// `source`: what the instance deploys (an image, or a repository and its branch).
+    Source { image: Option<String>, repo: Option<String>, branch: Option<String> },
 }
 
 /// A live object the files do not declare.
@@ -430,4 +430,6 @@ pub struct EnvironmentFingerprint {
     pub id: String,
     pub name: String,
     pub config_etag: String,
+    /// Changes staged and not committed when the plan was made (see `apply::patch`).
+    pub unmerged_changes: u32,
 }

@@ -64,20 +64,6 @@ pub struct NewVolume {
     pub environment_id: Option<String>,
 }
 
-/// Variables to write in one environment, for one service or (without `service_id`) shared.
-#[derive(Clone, PartialEq, Eq)]
-pub struct VariableWrite {
-    pub project_id: String,
-    pub environment_id: String,
-    pub service_id: Option<String>,
-    /// Name → value; the values may be secrets.
-    pub variables: BTreeMap<String, String>,
-    /// Delete every variable not in `variables`.
-    pub replace: bool,
-    /// Do not deploy after writing (railform deploys once, at the end of an apply).
-    pub skip_deploys: bool,
-}
-
 /// Debug output that names variables but never shows their values.
 struct VariableNames<'a>(&'a BTreeMap<String, String>);
 
@@ -95,19 +81,6 @@ impl fmt::Debug for NewService {
             .field("source", &self.source)
             .field("environment_id", &self.environment_id)
             .field("variables", &VariableNames(&self.variables))
-            .finish()
-    }
-}
-
-impl fmt::Debug for VariableWrite {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("VariableWrite")
-            .field("project_id", &self.project_id)
-            .field("environment_id", &self.environment_id)
-            .field("service_id", &self.service_id)
-            .field("variables", &VariableNames(&self.variables))
-            .field("replace", &self.replace)
-            .field("skip_deploys", &self.skip_deploys)
             .finish()
     }
 }
@@ -229,39 +202,39 @@ impl Client {
         require_true(ops::service_delete::OPERATION_NAME, answer)
     }
 
-    /// `variableCollectionUpsert`: writes many variables in one request.
-    pub async fn upsert_variables(&self, write: &VariableWrite) -> Result<(), ApiError> {
-        let input = ops::variable_collection_upsert::VariableCollectionUpsertInput {
-            project_id: write.project_id.clone(),
-            environment_id: write.environment_id.clone(),
-            service_id: write.service_id.clone(),
-            variables: to_environment_variables(&write.variables),
-            replace: Some(write.replace),
-            skip_deploys: Some(write.skip_deploys),
+    /// `environmentStageChanges(merge: true)`: stages `patch` (an EnvironmentConfig document)
+    /// over what is already staged.
+    pub async fn stage_changes(&self, environment_id: &str, patch: serde_json::Value) -> Result<(), ApiError> {
+        let variables = ops::environment_stage_changes::Variables {
+            environment_id: environment_id.to_owned(),
+            input: patch,
+            merge: Some(true),
         };
-        let answer = self
-            .send::<ops::VariableCollectionUpsert>(ops::variable_collection_upsert::Variables { input })
-            .await?
-            .variable_collection_upsert;
-        require_true(ops::variable_collection_upsert::OPERATION_NAME, answer)
+        self.send::<ops::EnvironmentStageChanges>(variables).await?;
+        Ok(())
     }
 
-    /// `variableDelete`: one variable of a service, or a shared one without `service_id`.
-    pub async fn delete_variable(
-        &self,
-        project_id: &str,
-        environment_id: &str,
-        service_id: Option<&str>,
-        name: &str,
-    ) -> Result<(), ApiError> {
-        let input = ops::variable_delete::VariableDeleteInput {
-            project_id: project_id.to_owned(),
+    /// `environmentPatchCommitStaged`: commits what is staged, all at once.
+    pub async fn commit_staged(&self, environment_id: &str, message: &str, skip_deploys: bool) -> Result<(), ApiError> {
+        let variables = ops::environment_patch_commit_staged::Variables {
             environment_id: environment_id.to_owned(),
-            service_id: service_id.map(str::to_owned),
-            name: name.to_owned(),
+            commit_message: Some(message.to_owned()),
+            skip_deploys: Some(skip_deploys),
         };
-        let answer = self.send::<ops::VariableDelete>(ops::variable_delete::Variables { input }).await?.variable_delete;
-        require_true(ops::variable_delete::OPERATION_NAME, answer)
+        self.send::<ops::EnvironmentPatchCommitStaged>(variables).await?;
+        Ok(())
+    }
+
+    /// `environmentStagedChanges`: the patch staged now (`{}` when nothing is), decrypted.
+    pub async fn staged_changes(&self, environment_id: &str) -> Result<serde_json::Value, ApiError> {
+        let variables = ops::environment_staged_changes::Variables { environment_id: environment_id.to_owned() };
+        Ok(self.send::<ops::EnvironmentStagedChanges>(variables).await?.environment_staged_changes.patch)
+    }
+
+    /// One environment's whole config (variables decrypted), as a plan reads it.
+    pub async fn environment_config(&self, environment_id: &str) -> Result<serde_json::Value, ApiError> {
+        let variables = ops::environment_state::Variables { id: environment_id.to_owned() };
+        Ok(self.send::<ops::EnvironmentState>(variables).await?.environment.config)
     }
 
     /// `volumeCreate`, mounted into the service. Never retried after an ambiguous failure.
@@ -308,14 +281,13 @@ mod tests {
     use super::*;
 
     #[test]
-    fn debug_of_writes_names_variables_but_hides_values() {
-        let write = VariableWrite {
+    fn debug_of_new_services_names_variables_but_hides_values() {
+        let write = NewService {
             project_id: "p".into(),
-            environment_id: "e".into(),
-            service_id: None,
+            name: "api".into(),
+            source: None,
+            environment_id: None,
             variables: BTreeMap::from([("API_KEY".to_owned(), "hunter2".to_owned())]),
-            replace: false,
-            skip_deploys: true,
         };
         let shown = format!("{write:?}");
         assert!(shown.contains("API_KEY") && !shown.contains("hunter2"), "{shown}");

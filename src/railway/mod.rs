@@ -11,7 +11,7 @@ mod error;
 pub mod operations;
 mod retry;
 
-pub use api::{CreatedProject, IdName, NewEnvironment, NewService, NewVolume, ServiceSource, VariableWrite};
+pub use api::{CreatedProject, IdName, NewEnvironment, NewService, NewVolume, ServiceSource};
 pub use auth::{Token, TokenError, API_TOKEN_VAR, PROJECT_TOKEN_VAR};
 pub use client::{Client, RequestEvent, RequestObserver, Settings, DEFAULT_ENDPOINT};
 pub use error::{ApiError, NOT_AUTHORIZED_HINT};

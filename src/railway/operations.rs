@@ -112,12 +112,17 @@ operation!(
     ServiceDelete = "graphql/service_delete.graphql", IdempotentWrite
 );
 operation!(
-    /// `variableCollectionUpsert`.
-    VariableCollectionUpsert = "graphql/variable_collection_upsert.graphql", IdempotentWrite
+    /// `environmentStageChanges`: staging the same patch twice stages it once.
+    EnvironmentStageChanges = "graphql/environment_stage_changes.graphql", IdempotentWrite
 );
 operation!(
-    /// `variableDelete`.
-    VariableDelete = "graphql/variable_delete.graphql", IdempotentWrite
+    /// `environmentPatchCommitStaged`. Never repeated blindly: a lost answer is checked by
+    /// reading what is still staged.
+    EnvironmentPatchCommitStaged = "graphql/environment_patch_commit_staged.graphql", Create
+);
+operation!(
+    /// `environmentStagedChanges`.
+    EnvironmentStagedChanges = "graphql/environment_staged_changes.graphql", Read
 );
 operation!(
     /// `volumeCreate`.

@@ -31,6 +31,9 @@ pub struct LiveEnvironment {
     pub name: String,
     /// Changes whenever the environment's config changes; a saved plan checks it.
     pub config_etag: String,
+    /// Changes staged in the environment and not committed yet (someone's pending work, or
+    /// what an interrupted apply left): apply will not commit over what it did not stage.
+    pub unmerged_changes: u32,
     /// Shared variables of the environment.
     pub shared: BTreeMap<String, LiveValue>,
     /// Service id → that service's settings in this environment.

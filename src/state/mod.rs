@@ -92,12 +92,9 @@ fn whole_project(project: ops::project_state::ProjectStateProject) -> Result<Liv
     let mut environments = Vec::with_capacity(project.environments.edges.len());
     for edge in project.environments.edges {
         let environment = edge.node;
-        environments.push(live_environment(
-            environment.id,
-            environment.name,
-            environment.config_etag,
-            environment.config,
-        )?);
+        let mut live = live_environment(environment.id, environment.name, environment.config_etag, environment.config)?;
+        live.unmerged_changes = unmerged(environment.unmerged_changes_count);
+        environments.push(live);
     }
     let services = project.services.edges.into_iter().map(|edge| Named { id: edge.node.id, name: edge.node.name });
     Ok(assemble(project.id, project.name, services, environments))
@@ -127,7 +124,13 @@ fn assemble(
 pub async fn read_environment(client: &Client, environment_id: &str) -> Result<LiveEnvironment, StateError> {
     let variables = ops::environment_state::Variables { id: environment_id.to_owned() };
     let environment = client.send::<ops::EnvironmentState>(variables).await?.environment;
-    live_environment(environment.id, environment.name, environment.config_etag, environment.config)
+    let mut live = live_environment(environment.id, environment.name, environment.config_etag, environment.config)?;
+    live.unmerged_changes = unmerged(environment.unmerged_changes_count);
+    Ok(live)
+}
+
+fn unmerged(count: Option<i64>) -> u32 {
+    count.map_or(0, |count| u32::try_from(count.max(0)).unwrap_or(u32::MAX))
 }
 
 fn live_environment(
@@ -138,7 +141,14 @@ fn live_environment(
 ) -> Result<LiveEnvironment, StateError> {
     let parsed =
         config::parse(config).map_err(|shape| StateError::MalformedConfig { environment: name.clone(), shape })?;
-    Ok(LiveEnvironment { id, name, config_etag, shared: parsed.shared, instances: parsed.instances })
+    Ok(LiveEnvironment {
+        id,
+        name,
+        config_etag,
+        unmerged_changes: 0,
+        shared: parsed.shared,
+        instances: parsed.instances,
+    })
 }
 
 /// An id and a name, as listed in a project outline.

@@ -45,12 +45,16 @@ fn the_benchmark_suite_runs_and_railform_stays_within_its_request_budget() {
     let changed_instances = workload.changed_instances() as u64;
     assert_eq!(changed_instances, environments);
     assert_eq!(workload.changed_variables() as u64 * 10, environments * services * variables, "10% change");
-    assert_eq!(apply.variable_writes, changed_instances, "one variable write per changed instance: {apply:?}");
+    assert_eq!(
+        apply.config_writes,
+        2 * workload.changed_environments() as u64,
+        "one staged patch and one commit per changed environment: {apply:?}"
+    );
     // Each changed service is read by the next one, which must be redeployed too.
     let to_deploy = changed_instances + workload.dependent_instances() as u64;
     assert_eq!(to_deploy, 2 * environments);
     assert_eq!(apply.deploys, to_deploy, "one deploy per changed or dependent instance: {apply:?}");
-    assert_eq!(apply.writes, apply.variable_writes + apply.deploys, "{apply:?}");
+    assert_eq!(apply.writes, apply.config_writes + apply.deploys, "{apply:?}");
 
     // The naive client reads each resource on its own: project, environments, services,
     // service instances and variables.

@@ -10,7 +10,6 @@ use std::time::{Duration, Instant};
 
 use railform::railway::{
     ApiError, Client, NewService, RequestEvent, RequestObserver, RetryPolicy, ServiceSource, Settings, Timeouts, Token,
-    VariableWrite,
 };
 use railform::secret::Secret;
 use railform::state::{self, LiveSource, LiveValue, ProjectSelector, StateError};
@@ -403,27 +402,16 @@ async fn an_idempotent_write_is_retried_after_a_dropped_connection() {
         if index == 0 {
             Reply::Drop
         } else {
-            Reply::Json(json!({"data": {"variableCollectionUpsert": true}}))
+            Reply::Json(json!({"data": {"environmentStageChanges": {"id": "patch-1", "status": "STAGED"}}}))
         }
     })
     .await;
     let client = client_for(&server, api_token());
-    let write = VariableWrite {
-        project_id: "p1".into(),
-        environment_id: "e1".into(),
-        service_id: None,
-        variables: BTreeMap::from([("LOG_LEVEL".to_owned(), "debug".to_owned())]),
-        replace: false,
-        skip_deploys: true,
-    };
-    client.upsert_variables(&write).await.unwrap();
+    let patch = json!({"sharedVariables": {"LOG_LEVEL": {"value": "debug"}}});
+    client.stage_changes("e1", patch.clone()).await.unwrap();
     assert_eq!(server.count(), 2);
-    let input = &server.received()[1].body["variables"]["input"];
-    assert_eq!(
-        input,
-        &json!({"projectId": "p1", "environmentId": "e1", "variables": {"LOG_LEVEL": "debug"},
-                "replace": false, "skipDeploys": true})
-    );
+    let sent = &server.received()[1].body["variables"];
+    assert_eq!(sent, &json!({"environmentId": "e1", "input": patch, "merge": true}));
 }
 
 #[tokio::test]

@@ -14,6 +14,7 @@ mod harness;
 mod hostile;
 mod import;
 mod newcomer;
+mod patches;
 mod plan;
 mod references;
 mod secrets;

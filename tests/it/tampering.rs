@@ -27,19 +27,15 @@ fn writes_since_reset(emulator: &Emulator, reads: &[String]) -> Vec<String> {
 /// reviewed.
 fn tamperings(plan: &Value, other_service_id: &str) -> Vec<(&'static str, Value)> {
     let mut cases = Vec::new();
-    let change_index = |plan: &Value, op: &str| {
-        plan["changes"].as_array().unwrap().iter().position(|c| c["operation"]["op"] == op).expect(op)
-    };
-    let upsert = change_index(plan, "upsert_variables");
+    let changes = plan["changes"].as_array().unwrap();
+    let position = |what: &str, found: &dyn Fn(&Value) -> bool| changes.iter().position(found).expect(what);
+    let plain = position("a plain variable write", &|c| c["operation"]["entry"]["value"].get("plain").is_some());
     let mut edited_value = plan.clone();
-    let variables = edited_value["changes"][upsert]["operation"]["variables"].as_object_mut().unwrap();
-    let (name, _) =
-        variables.iter().find(|(_, v)| v.get("plain").is_some()).map(|(k, v)| (k.clone(), v.clone())).unwrap();
-    variables.insert(name, json!({"plain": "evil-value"}));
+    edited_value["changes"][plain]["operation"]["entry"]["value"] = json!({"plain": "evil-value"});
     cases.push(("a value edited only in the operation", edited_value));
 
     let mut swapped = plan.clone();
-    swapped["changes"][upsert]["operation"]["service"] = json!({"live": other_service_id});
+    swapped["changes"][plain]["operation"]["service"] = json!({"live": other_service_id});
     cases.push(("a swapped service id", swapped));
 
     let mut injected_rename = plan.clone();
@@ -52,32 +48,22 @@ fn tamperings(plan: &Value, other_service_id: &str) -> Vec<(&'static str, Value)
     cases.push(("an injected rename", injected_rename));
 
     let mut injected_delete = plan.clone();
-    let mut delete = plan["changes"][upsert].clone();
-    delete["operation"] = json!({"op": "delete_variable", "project": plan["changes"][upsert]["operation"]["project"],
-        "environment": plan["changes"][upsert]["operation"]["environment"], "service": plan["changes"][upsert]["operation"]["service"],
-        "name": "PORT"});
+    let mut delete = plan["changes"][plain].clone();
+    delete["operation"]["entry"] = json!({"entry": "delete_variable", "name": "PORT"});
     injected_delete["changes"].as_array_mut().unwrap().push(delete);
     cases.push(("an injected variable delete", injected_delete));
 
     let mut exfiltrate = plan.clone();
-    exfiltrate["changes"][upsert]["operation"]["variables"]["LEAK"] =
-        json!({"plain": "${{platform-db.POSTGRES_PASSWORD}}"});
+    let mut leak = plan["changes"][plain].clone();
+    leak["operation"]["entry"] =
+        json!({"entry": "variable", "name": "LEAK", "value": {"plain": "${{platform-db.POSTGRES_PASSWORD}}"}});
+    exfiltrate["changes"].as_array_mut().unwrap().push(leak);
     cases.push(("an injected reference to the database password", exfiltrate));
 
     let mut redirected = plan.clone();
-    let secret_change = plan["changes"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .position(|c| {
-            c["operation"]["variables"].as_object().is_some_and(|v| v.values().any(|w| w["secret"]["from"] == "env"))
-        })
-        .expect("a from_env write");
-    let variables = redirected["changes"][secret_change]["operation"]["variables"].as_object_mut().unwrap();
-    let secret = variables.values().next().unwrap().clone();
-    variables.clear();
-    variables.insert("PUBLIC_BANNER".into(), secret);
-    redirected["changes"][secret_change]["sensitive"] = json!(false);
+    let secret = position("a from_env write", &|c| c["operation"]["entry"]["value"]["secret"]["from"] == "env");
+    redirected["changes"][secret]["operation"]["entry"]["name"] = json!("PUBLIC_BANNER");
+    redirected["changes"][secret]["sensitive"] = json!(false);
     cases.push(("a from_env secret redirected into a non-sensitive variable", redirected));
 
     let mut summary = plan.clone();
@@ -99,6 +85,7 @@ fn a_tampered_saved_plan_never_changes_anything() {
     let emulator = Emulator::start();
     let seeded = operators_project(&emulator);
     let workspace = operators_workspace(&emulator);
+    workspace.file("environments/dev.toml", &OPERATORS_DEV_TOML.replace("PORT = \"8000\"", "PORT = \"8001\""));
     let reads = read_operations(&emulator, &workspace);
     workspace.run(&["plan", "--out", "plan.json"]).expect(0);
     let plan: Value =

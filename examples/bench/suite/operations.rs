@@ -14,8 +14,10 @@ use super::emulator::Stats;
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Kind {
     Read,
-    /// `variableUpsert`, `variableCollectionUpsert`, `variableDelete`.
-    VariableWrite,
+    /// A write of an environment's config: `environmentStageChanges`,
+    /// `environmentPatchCommitStaged` (railform), `variableUpsert`, `variableCollectionUpsert`,
+    /// `variableDelete` (the naive client).
+    ConfigWrite,
     /// `serviceInstanceDeployV2`, `serviceInstanceRedeploy`.
     Deploy,
     /// Any other mutation.
@@ -26,9 +28,9 @@ pub enum Kind {
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct Counts {
     pub requests: u64,
-    /// Every mutation (variable writes and deploys included).
+    /// Every mutation (config writes and deploys included).
     pub writes: u64,
-    pub variable_writes: u64,
+    pub config_writes: u64,
     pub deploys: u64,
 }
 
@@ -66,7 +68,14 @@ impl Catalog {
                 .unwrap_or_default();
             let kind = match (keyword, root_field.as_str()) {
                 ("query", _) => Kind::Read,
-                (_, "variableUpsert" | "variableCollectionUpsert" | "variableDelete") => Kind::VariableWrite,
+                (
+                    _,
+                    "variableUpsert"
+                    | "variableCollectionUpsert"
+                    | "variableDelete"
+                    | "environmentStageChanges"
+                    | "environmentPatchCommitStaged",
+                ) => Kind::ConfigWrite,
                 (_, "serviceInstanceDeployV2" | "serviceInstanceRedeploy") => Kind::Deploy,
                 _ => Kind::OtherWrite,
             };
@@ -86,7 +95,7 @@ impl Catalog {
             };
             match kind {
                 Kind::Read => {}
-                Kind::VariableWrite => counts.variable_writes += sent,
+                Kind::ConfigWrite => counts.config_writes += sent,
                 Kind::Deploy => counts.deploys += sent,
                 Kind::OtherWrite => {}
             }
@@ -138,7 +147,7 @@ mod tests {
                 .collect(),
         };
         let counts = catalog.count(&stats).unwrap();
-        assert_eq!(counts, Counts { requests: 7, writes: 4, variable_writes: 2, deploys: 1 });
+        assert_eq!(counts, Counts { requests: 7, writes: 4, config_writes: 2, deploys: 1 });
         let unknown = Stats { requests: 1, operations: [("Mystery".to_string(), 1)].into_iter().collect() };
         assert!(catalog.count(&unknown).is_err());
     }

@@ -60,6 +60,15 @@ impl Workload {
         self.environments * (0..self.services).filter(|&s| self.is_changed_service(s)).count()
     }
 
+    /// Environments the "apply 10%" run changes (every one: each holds changed services).
+    pub fn changed_environments(&self) -> usize {
+        if (0..self.services).any(|s| self.is_changed_service(s)) {
+            self.environments
+        } else {
+            0
+        }
+    }
+
     /// Instances the "apply 10%" run leaves alone but must redeploy: each reads `VAR_01` of the
     /// service before it, so a change there changes what it renders (Railway resolves references
     /// when it deploys).
@@ -129,6 +138,7 @@ impl Workload {
                 id: format!("environment-{environment}"),
                 name: environment_name(environment),
                 config_etag: format!("etag-{environment}"),
+                unmerged_changes: 0,
                 shared: BTreeMap::new(),
                 instances: (0..self.services)
                     .map(|service| {

@@ -73,6 +73,7 @@ fn project_fingerprint(project: &ProjectRef, live: Option<&LiveProject>) -> Proj
                         id: e.id.clone(),
                         name: e.name.clone(),
                         config_etag: e.config_etag.clone(),
+                        unmerged_changes: e.unmerged_changes,
                     })
                     .collect()
             })
@@ -81,23 +82,18 @@ fn project_fingerprint(project: &ProjectRef, live: Option<&LiveProject>) -> Proj
     }
 }
 
-/// The order `apply` runs changes in: environments, services, renames with their reference
-/// rewrites, variables, deletes, deploys. Sorting is stable, so changes of one instance stay
-/// together (apply sends them as one write).
+/// The order `apply` runs changes in: the project, environments, services (with instances and
+/// volumes), service renames, then each environment's patch (variables, sources, settings and
+/// the reference rewrites of the renames), service deletes, deploys. Sorting is stable, so a
+/// patch's entries stay in plan order.
 fn phase(change: &Change) -> u8 {
-    if change.action == Action::Rewrite {
-        return 3;
-    }
     match &change.operation {
         Operation::CreateProject { .. } => 0,
         Operation::CreateEnvironment { .. } | Operation::RenameEnvironment { .. } => 1,
-        Operation::CreateService { .. }
-        | Operation::CreateInstance { .. }
-        | Operation::UpdateSource { .. }
-        | Operation::CreateVolume { .. } => 2,
+        Operation::CreateService { .. } | Operation::CreateInstance { .. } | Operation::CreateVolume { .. } => 2,
         Operation::RenameService { .. } => 3,
-        Operation::UpsertVariables { .. } => 4,
-        Operation::DeleteVariable { .. } | Operation::DeleteService { .. } => 5,
+        Operation::Patch { .. } => 4,
+        Operation::DeleteService { .. } => 5,
         Operation::Deploy { .. } => 6,
     }
 }
@@ -211,6 +207,7 @@ impl<'m, 'l> ProjectDiff<'m, 'l> {
         self.report_unmanaged_services(&service_ids, &matched);
         for environment in &matched {
             self.deploy_dependents(environment, &service_ids, &renames);
+            self.warn_of_staged_changes(environment);
         }
         self.plan_deploys();
     }
@@ -221,6 +218,23 @@ impl<'m, 'l> ProjectDiff<'m, 'l> {
         match live_name {
             Some(name) => renames.iter().find(|r| r.old == name).map_or(name, |r| r.new.as_str()).to_string(),
             None => service_id.to_string(),
+        }
+    }
+
+    /// Someone's pending work in an environment this plan patches: apply refuses to commit over
+    /// it (see `apply::patch`), so the plan says so first.
+    fn warn_of_staged_changes(&mut self, environment: &EnvironmentMatch<'m, 'l>) {
+        let Some(live) = environment.live.filter(|live| live.unmerged_changes > 0) else { return };
+        let patched = self
+            .changes
+            .iter()
+            .any(|c| matches!(&c.operation, Operation::Patch { environment: Id::Live(id), .. } if *id == live.id));
+        if patched {
+            self.warnings.push(format!(
+                "environment {} holds {} staged change(s) not committed yet: apply will refuse to commit over \
+                 changes it did not stage; commit or discard them in Railway first",
+                environment.name, live.unmerged_changes
+            ));
         }
     }
 
@@ -293,7 +307,7 @@ fn desired_services<'m>(environments: &[&'m Environment]) -> Vec<DesiredService<
 mod tests {
     use super::*;
     use crate::config;
-    use crate::plan::{WireValue, MASK};
+    use crate::plan::{PatchEntry, WireValue, MASK};
     use crate::secret::PlanKey;
     use crate::state::{LiveInstance, LiveService, LiveValue::Value};
 
@@ -318,6 +332,7 @@ mod tests {
             id: id.into(),
             name: name.into(),
             config_etag: format!("etag-{id}"),
+            unmerged_changes: 0,
             shared: BTreeMap::new(),
             instances: instances.into_iter().map(|(id, i)| (id.to_string(), i)).collect(),
         }
@@ -370,14 +385,19 @@ DATABASE_URL = "$<<platform-db.DATABASE_URL>>"
         assert!(
             matches!(&plan.changes[0].operation, Operation::RenameService { service: Id::Live(id), name } if id == "s-db" && name == "platform-db")
         );
-        let Operation::UpsertVariables { variables, environment, .. } = &plan.changes[2].operation else { panic!() };
+        let Operation::Patch { entry: PatchEntry::Variable { name, value }, environment, .. } =
+            &plan.changes[2].operation
+        else {
+            panic!("{:?}", plan.changes[2].operation)
+        };
         assert_eq!(environment, &Id::Live("e-staging".into()));
+        assert_eq!(name, "DATABASE_URL");
         // Staging has no file: its value is not railform's, so the plan keeps only a hash of it.
         let renames = vec![("Postgres-OG9n".to_string(), "platform-db".to_string())];
         let key = PlanKey::default();
         let digest = key.digest("${{Postgres-OG9n.DATABASE_URL}}");
         let digest_after = key.digest("${{platform-db.DATABASE_URL}}");
-        assert_eq!(variables["DATABASE_URL"], WireValue::Rewrite { renames, digest, digest_after });
+        assert_eq!(value, &WireValue::Rewrite { renames, digest, digest_after });
         assert_eq!(plan.summary.line(), "Plan: 0 to add, 2 to change, 0 to destroy, 1 to rename.");
     }
 
@@ -393,8 +413,10 @@ DATABASE_URL = "$<<platform-db.DATABASE_URL>>"
             .insert("s-api".into(), instance(&[("DATABASE_URL", "x ${{Postgres-OG9n.DATABASE_URL}}")]));
         let plan = diff(&model(&[("dev.toml", DEV)]), &[Some(live)], &Secrets::default(), &DiffOptions::default());
         assert_eq!(actions(&plan), ["Rewrite staging/platform-api/DATABASE_URL", "Deploy staging/platform-api"]);
-        let Operation::UpsertVariables { variables, .. } = &plan.changes[0].operation else { panic!() };
-        assert!(matches!(&variables["DATABASE_URL"], WireValue::Rewrite { digest, .. }
+        let Operation::Patch { entry: PatchEntry::Variable { value, .. }, .. } = &plan.changes[0].operation else {
+            panic!()
+        };
+        assert!(matches!(value, WireValue::Rewrite { digest, .. }
             if *digest == PlanKey::default().digest("x ${{Postgres-OG9n.DATABASE_URL}}")));
         // Only the references are shown for a value railform does not manage.
         assert_eq!(plan.changes[0].before.as_deref(), Some("${{Postgres-OG9n.DATABASE_URL}}"));

@@ -2,10 +2,8 @@
 //! environment of the project, filed or not. A value the files do not declare is shown only by
 //! its references and saved only as a hash (it may be a secret).
 
-use std::collections::BTreeMap;
-
 use super::{EnvironmentMatch, ProjectDiff, Rename, VariableTarget};
-use crate::plan::{Action, Change, Id, Kind, Operation, WireValue};
+use crate::plan::{Action, Change, Id, Kind, Operation, PatchEntry, WireValue};
 use crate::refs::{self, Target};
 use crate::state::{LiveInstance, LiveValue};
 
@@ -40,11 +38,10 @@ impl<'m, 'l> ProjectDiff<'m, 'l> {
             digest: self.options.key.digest(text),
             digest_after: self.options.key.digest(&rewritten),
         };
-        let operation = Operation::UpsertVariables {
-            project: self.project_id.clone(),
+        let operation = Operation::Patch {
             environment: environment.id.clone(),
             service: owner.map(|(_, id)| id.clone()),
-            variables: BTreeMap::from([(name.to_string(), wire)]),
+            entry: PatchEntry::Variable { name: name.to_string(), value: wire },
         };
         // The live value may not be declared, so it may hold a secret: show only the references.
         let (before, after) = reference_summary(text, renames);

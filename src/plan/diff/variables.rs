@@ -8,7 +8,7 @@ use super::rewrites::{apply_renames, reference_summary, rewrite_reason};
 use super::{DesiredService, EnvironmentMatch, ProjectDiff, Rename, VariableTarget};
 use crate::config::model::{Environment, Service, Source, Variable, VariableValue};
 use crate::import::credentials::credential_reason;
-use crate::plan::{Action, Change, Id, Kind, Operation, SecretSource, Unmanaged, WireValue, MASK};
+use crate::plan::{Action, Change, Id, Kind, Operation, PatchEntry, SecretSource, Unmanaged, WireValue, MASK};
 use crate::refs;
 use crate::state::{LiveInstance, LiveSource, LiveValue};
 
@@ -59,28 +59,16 @@ impl<'m, 'l> ProjectDiff<'m, 'l> {
         // Source: only managed when declared.
         if let Some(desired) = &service.source {
             let live_source = live_instance.and_then(|i| i.source.as_ref());
-            if let (Source::Repo { branch: Some(want), .. }, Some(LiveSource::Repo { branch: Some(have), .. })) =
-                (desired, live_source)
-            {
-                if want != have {
-                    self.warnings.push(format!(
-                        "{address}: the file says branch `{want}`, Railway deploys `{have}`; railform cannot \
-                         change a repository's branch yet (Railway's serviceInstanceUpdate has no branch): \
-                         change it in Railway's dashboard"
-                    ));
-                }
-            }
             if !source_matches(desired, live_source) {
-                let (image, repo) = match desired {
-                    Source::Image(image) => (Some(image.clone()), None),
-                    Source::Repo { repo, .. } => (None, Some(repo.clone())),
+                let (image, repo, branch) = match desired {
+                    Source::Image(image) => (Some(image.clone()), None, None),
+                    Source::Repo { repo, branch } => (None, Some(repo.clone()), branch.clone()),
                 };
                 let action = if live_source.is_some() { Action::Update } else { Action::Create };
-                let operation = Operation::UpdateSource {
-                    service: service_id.clone(),
+                let operation = Operation::Patch {
                     environment: environment.id.clone(),
-                    image,
-                    repo,
+                    service: Some(service_id.clone()),
+                    entry: PatchEntry::Source { image, repo, branch },
                 };
                 self.add(
                     Change::new(&self.project_name, format!("{address}/source"), action, Kind::Source, operation)
@@ -167,11 +155,10 @@ impl<'m, 'l> ProjectDiff<'m, 'l> {
             }
             let address = target.address(name);
             if self.options.prune {
-                let operation = Operation::DeleteVariable {
-                    project: self.project_id.clone(),
+                let operation = Operation::Patch {
                     environment: target.environment.id.clone(),
                     service: target.service_id.cloned(),
-                    name: name.clone(),
+                    entry: PatchEntry::DeleteVariable { name: name.clone() },
                 };
                 let reason = "not declared in the file (--prune)".to_string();
                 let change = target.change(&self.project_name, Action::Delete, name, reason, operation);
@@ -205,11 +192,10 @@ impl<'m, 'l> ProjectDiff<'m, 'l> {
     ) -> Option<Change> {
         let address = target.address(name);
         let mut sensitive = variable.value.is_sensitive();
-        let upsert = |value: WireValue| Operation::UpsertVariables {
-            project: self.project_id.clone(),
+        let upsert = |value: WireValue| Operation::Patch {
             environment: target.environment.id.clone(),
             service: target.service_id.cloned(),
-            variables: BTreeMap::from([(name.to_string(), value)]),
+            entry: PatchEntry::Variable { name: name.to_string(), value },
         };
         let (action, reason, wire, before, after) = match (&variable.value, live) {
             (VariableValue::Preserve, _) | (VariableValue::Generate { .. }, Some(_)) => return None,
@@ -290,8 +276,10 @@ impl<'m, 'l> ProjectDiff<'m, 'l> {
 fn source_matches(desired: &Source, live: Option<&LiveSource>) -> bool {
     match (desired, live) {
         (Source::Image(want), Some(LiveSource::Image { image: have })) => want == have,
-        // The branch is not compared: railform cannot set it (see the warning in diff_instance).
-        (Source::Repo { repo, .. }, Some(LiveSource::Repo { repo: live_repo, .. })) => repo == live_repo,
+        // A branch the file does not name is not managed.
+        (Source::Repo { repo, branch }, Some(LiveSource::Repo { repo: live_repo, branch: live_branch })) => {
+            repo == live_repo && (branch.is_none() || branch == live_branch)
+        }
         _ => false,
     }
 }
