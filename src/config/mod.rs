@@ -12,6 +12,7 @@ pub mod model;
 pub mod names;
 mod read;
 pub mod secrets;
+pub mod settings;
 pub mod templates;
 pub mod tree;
 

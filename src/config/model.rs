@@ -4,6 +4,7 @@
 use std::collections::BTreeMap;
 use std::fmt;
 
+pub use super::settings::Settings;
 use crate::diag::Location;
 
 /// Every environment file that was read, in a stable order (by project, then environment name).
@@ -89,6 +90,8 @@ pub struct Service {
     /// Globs of live variable names railform never reports or prunes.
     pub ignore: Vec<String>,
     pub variables: BTreeMap<String, Variable>,
+    /// Build, deploy, networking and volume settings (§2.1); only what the files write.
+    pub settings: Settings,
     pub at: Location,
 }
 

@@ -5,7 +5,7 @@
 use std::collections::BTreeMap;
 use std::path::Path;
 
-use super::model::{Environment, ProjectRef, Service, Source, Variable, VariableValue, Volume};
+use super::model::{Environment, ProjectRef, Service, Settings, Source, Variable, VariableValue, Volume};
 use super::names::{self, NameKind, Problem};
 use super::templates::{self, TemplateError, TemplateInput};
 use super::tree::{self, Entry, Node, Table, Value};
@@ -207,6 +207,7 @@ impl Reader<'_> {
             delete,
             ignore,
             variables,
+            settings: Settings::default(),
             at: entry.key_at.clone(),
         })
     }
