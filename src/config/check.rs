@@ -159,12 +159,12 @@ fn unknown_service(environment: &Environment, scope: &str, service: &str, var: &
             if known.len() > 10 {
                 known[10] = "…";
             }
-            format!(
-                "declare [services.{}] in environment `{}`, or refer to one of: {}",
-                toml_key(service),
-                environment.name,
-                known.join(", ")
-            )
+            let place = if scope.is_empty() {
+                "in this base or in each environment that extends it".to_string()
+            } else {
+                format!("in environment `{}`", environment.name)
+            };
+            format!("declare [services.{}] {place}, or refer to one of: {}", toml_key(service), known.join(", "))
         }
     };
     (format!("unknown service `{service}`{scope}"), hint)

@@ -1,7 +1,8 @@
 //! The stable-toolchain stand-in for the `cargo fuzz` targets in `fuzz/`: proptest feeds
 //! arbitrary bytes and reference-shaped strings to the same entry points (`config::load` on a
-//! file, and the reference parser) for a bounded number of seeded cases. Any panic fails the
-//! test, and proptest prints the shrunk input. `PROPTEST_CASES` raises the count.
+//! file, and the reference parser and converters) for a bounded number of seeded cases. Any
+//! panic, or a wire value that does not survive the trip through a file value, fails the test,
+//! and proptest prints the shrunk input. `PROPTEST_CASES` raises the count.
 
 use std::path::PathBuf;
 
@@ -66,6 +67,12 @@ fn exercise_refs(text: &str) {
     let _ = refs::to_railway_syntax(text);
     let _ = refs::rewrite_service(text, "db", "platform-db");
     let _ = refs::render(text, |target| Some(target.to_string()));
+    let _ = refs::canonical(text);
+    let _ = refs::unchecked(text);
+    // Any wire value becomes a file value that parses and means the same.
+    let file = refs::to_file_syntax(text, |target| target.var().len() % 2 == 0);
+    assert!(refs::parse(&file).is_ok(), "{file:?} from {text:?} does not parse");
+    assert_eq!(refs::to_railway_syntax(&file), text, "the round trip of {text:?} through {file:?}");
 }
 
 proptest! {
