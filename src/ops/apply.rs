@@ -132,7 +132,9 @@ fn lock_projects(prepared: &Prepared, target: &str) -> anyhow::Result<Vec<ApplyL
 /// Re-reads Railway: no reference may dangle, and a new plan must be empty.
 async fn verify_after(session: &Session, prepared: &Prepared, prune: bool) -> anyhow::Result<()> {
     let live = session.read_live(&prepared.model).await?;
-    let dangling: Vec<verify::Dangling> = live.iter().flatten().flat_map(verify::dangling_references).collect();
+    let unchecked = verify::unchecked_references(&prepared.model);
+    let dangling: Vec<verify::Dangling> =
+        live.iter().flatten().flat_map(verify::dangling_references).filter(|d| !unchecked.contains(d)).collect();
     let options = diff::DiffOptions { prune, key: session_key(session) };
     let replan = diff::diff(&prepared.model, &live, &prepared.secrets, &options);
     let left: Vec<String> = replan

@@ -53,8 +53,10 @@ impl<'m, 'l> ProjectDiff<'m, 'l> {
             renames.iter().find(|r| r.old == service).map_or(service, |r| r.new.as_str()).to_string()
         };
         let mut readers: BTreeMap<VariableKey, Vec<VariableKey>> = BTreeMap::new();
-        let mut record = |owner: Option<String>, name: &str, text: &str| {
-            let reads: Vec<VariableKey> = refs::parse_lenient(text)
+        // Live values are read as Railway reads them; file values with railform's escape.
+        let mut record = |owner: Option<String>, name: &str, text: &str, live: bool| {
+            let references = if live { refs::parse_railway(text) } else { refs::parse_lenient(text) };
+            let reads: Vec<VariableKey> = references
                 .into_iter()
                 .map(|reference| match reference.target {
                     Target::Service { service, var } => (Some(new_name(&service)), var),
@@ -74,7 +76,7 @@ impl<'m, 'l> ProjectDiff<'m, 'l> {
         if let Some(live) = environment.live {
             for (name, value) in &live.shared {
                 if let LiveValue::Value(text) = value {
-                    record(None, name, text);
+                    record(None, name, text, true);
                 }
             }
             for (service_id, instance) in &live.instances {
@@ -82,18 +84,18 @@ impl<'m, 'l> ProjectDiff<'m, 'l> {
                 ids.entry(service.clone()).or_insert_with(|| Id::Live(service_id.clone()));
                 for (name, value) in &instance.variables {
                     if let LiveValue::Value(text) = value {
-                        record(Some(service.clone()), name, text);
+                        record(Some(service.clone()), name, text, true);
                     }
                 }
             }
         }
         if let Some(desired) = environment.desired {
             for (name, variable) in &desired.shared {
-                record(None, name, variable.value.literal().unwrap_or_default());
+                record(None, name, variable.value.literal().unwrap_or_default(), false);
             }
             for service in desired.services.values().filter(|s| !s.delete) {
                 for (name, variable) in &service.variables {
-                    record(Some(service.name.clone()), name, variable.value.literal().unwrap_or_default());
+                    record(Some(service.name.clone()), name, variable.value.literal().unwrap_or_default(), false);
                 }
             }
         }

@@ -3,12 +3,12 @@
 //! Plans project and environment creates and renames, service creates, renames and tombstone
 //! deletes, and collects the renames whose references must be rewritten.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 
 use super::{DesiredService, EnvironmentMatch, ProjectDiff, Rename};
 use crate::config::model::Environment;
 use crate::plan::{Action, Change, Id, Kind, Operation};
-use crate::state::LiveEnvironment;
+use crate::state::{LiveEnvironment, LiveService};
 
 impl<'m, 'l> ProjectDiff<'m, 'l> {
     /// Matches each desired environment to a live one by name, else by an earlier name.
@@ -97,10 +97,13 @@ impl<'m, 'l> ProjectDiff<'m, 'l> {
         environments: &[EnvironmentMatch<'m, 'l>],
     ) -> (BTreeMap<&'m str, Id>, Vec<Rename>) {
         let live_services = self.live.map(|p| p.services.as_slice()).unwrap_or(&[]);
+        // Looked up once per desired service: maps, so that many services plan in linear time.
+        let by_id_map: HashMap<&str, &LiveService> = live_services.iter().map(|s| (s.id.as_str(), s)).collect();
+        let by_name_map: HashMap<&str, &LiveService> = live_services.iter().map(|s| (s.name.as_str(), s)).collect();
         let mut ids = BTreeMap::new();
         let mut renames = Vec::new();
         for service in services {
-            let by_id = service.pinned_id.and_then(|id| live_services.iter().find(|s| s.id == id));
+            let by_id = service.pinned_id.and_then(|id| by_id_map.get(id).copied());
             if let Some(pinned) = service.pinned_id {
                 let file = service.declarations.first().map_or("", |(i, _)| environments[*i].desired_file());
                 match by_id {
@@ -113,7 +116,7 @@ impl<'m, 'l> ProjectDiff<'m, 'l> {
                         continue;
                     }
                     Some(live) if live.name != service.name => {
-                        if let Some(other) = live_services.iter().find(|s| s.name == service.name && s.id != live.id) {
+                        if let Some(other) = by_name_map.get(service.name).filter(|s| s.id != live.id) {
                             self.errors.push(format!(
                                 "{file}: service `{}` pins the id of live service `{}`, but another live service \
                                  ({}) is already named `{}`: the rename would collide. Fix the pinned id",
@@ -125,9 +128,8 @@ impl<'m, 'l> ProjectDiff<'m, 'l> {
                     Some(_) => {}
                 }
             }
-            let by_name = || live_services.iter().find(|s| s.name == service.name);
-            let by_old_name =
-                || service.renamed_from.iter().find_map(|old| live_services.iter().find(|s| s.name == *old));
+            let by_name = || by_name_map.get(service.name).copied();
+            let by_old_name = || service.renamed_from.iter().find_map(|old| by_name_map.get(old).copied());
             let live = by_id.or_else(by_name).or_else(by_old_name);
             let tombstone = service.declarations.iter().all(|(_, declared)| declared.delete);
             if tombstone {
@@ -192,7 +194,7 @@ impl<'m, 'l> ProjectDiff<'m, 'l> {
             // References still naming an earlier name are rewritten, even after the rename
             // itself happened (an interrupted apply), as long as no other live service has it.
             for old in &service.renamed_from {
-                let taken = live_services.iter().any(|s| s.name == *old && Id::Live(s.id.clone()) != id);
+                let taken = by_name_map.get(old).is_some_and(|s| Id::Live(s.id.clone()) != id);
                 let already = renames.iter().any(|r| r.old == *old);
                 if !taken && !already {
                     renames.push(Rename { old: old.to_string(), new: service.name.to_string() });

@@ -146,6 +146,9 @@ struct ProjectDiff<'m, 'l> {
     tombstoned: BTreeSet<String>,
     /// What makes the plan impossible (a pinned id that matches nothing…).
     errors: Vec<String>,
+    /// Live service id → name, looked up for every instance (a map, so that a project of many
+    /// services plans in linear time).
+    live_names: std::collections::HashMap<&'l str, &'l str>,
 }
 
 impl<'m, 'l> ProjectDiff<'m, 'l> {
@@ -172,6 +175,9 @@ impl<'m, 'l> ProjectDiff<'m, 'l> {
             to_deploy: BTreeMap::new(),
             tombstoned: BTreeSet::new(),
             errors: Vec::new(),
+            live_names: live
+                .map(|p| p.services.iter().map(|s| (s.id.as_str(), s.name.as_str())).collect())
+                .unwrap_or_default(),
         }
     }
 
@@ -194,12 +200,12 @@ impl<'m, 'l> ProjectDiff<'m, 'l> {
         let matched = self.match_environments(environments);
         let services = desired_services(environments);
         let (service_ids, renames) = self.match_services(&services, &matched);
-        for (index, environment) in matched.iter().enumerate() {
+        for environment in &matched {
             let Some(desired) = environment.desired else { continue };
             self.diff_shared(environment, desired, &renames);
             for service in desired.services.values().filter(|s| !s.delete) {
                 let Some(service_id) = service_ids.get(service.name.as_str()) else { continue };
-                self.diff_instance(environment, index, service, service_id, &renames, &services);
+                self.diff_instance(environment, service, service_id, &renames);
             }
             self.report_undeclared_instances(environment, desired, &service_ids, &renames);
         }
@@ -214,8 +220,7 @@ impl<'m, 'l> ProjectDiff<'m, 'l> {
 
     /// The name a live service will have after this plan's renames.
     pub(super) fn service_name(&self, service_id: &str, renames: &[Rename]) -> String {
-        let live_name = self.live.and_then(|p| p.services.iter().find(|s| s.id == service_id)).map(|s| s.name.as_str());
-        match live_name {
+        match self.live_names.get(service_id).copied() {
             Some(name) => renames.iter().find(|r| r.old == name).map_or(name, |r| r.new.as_str()).to_string(),
             None => service_id.to_string(),
         }

@@ -5,7 +5,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use super::rewrites::{apply_renames, reference_summary, rewrite_reason};
-use super::{DesiredService, EnvironmentMatch, ProjectDiff, Rename, VariableTarget};
+use super::{EnvironmentMatch, ProjectDiff, Rename, VariableTarget};
 use crate::config::model::{Environment, Service, Source, Variable, VariableValue};
 use crate::import::credentials::credential_reason;
 use crate::plan::{Action, Change, Id, Kind, Operation, PatchEntry, SecretSource, Unmanaged, WireValue, MASK};
@@ -29,11 +29,9 @@ impl<'m, 'l> ProjectDiff<'m, 'l> {
     pub(super) fn diff_instance(
         &mut self,
         environment: &EnvironmentMatch<'m, 'l>,
-        environment_index: usize,
         service: &'m Service,
         service_id: &Id,
         renames: &[Rename],
-        services: &[DesiredService<'m>],
     ) {
         let env_name = &environment.name;
         let address = format!("{env_name}/{}", service.name);
@@ -41,10 +39,9 @@ impl<'m, 'l> ProjectDiff<'m, 'l> {
             (Id::Live(id), Some(live)) => live.instances.get(id),
             _ => None,
         };
-        let created_by_service_create = matches!(service_id, Id::New(_))
-            && services
-                .iter()
-                .any(|s| s.name == service.name && s.declarations.iter().any(|(i, _)| *i == environment_index));
+        // A service this plan creates gets an instance in every environment that declares it
+        // (this one included: it is being diffed here).
+        let created_by_service_create = matches!(service_id, Id::New(_));
         if live_instance.is_none() && !created_by_service_create {
             let operation =
                 Operation::CreateInstance { service: service_id.clone(), environment: environment.id.clone() };
