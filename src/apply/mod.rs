@@ -405,6 +405,23 @@ impl Executor<'_> {
                 )
                 .await?;
             }
+            Operation::CreateServiceDomain { service, environment, port } => {
+                let (service_id, environment_id) = (self.id(service)?, self.id(environment)?);
+                match client.create_service_domain(&environment_id, &service_id, *port).await {
+                    Ok(_) => {}
+                    Err(lost @ ApiError::Ambiguous { .. }) => {
+                        // The answer was lost: the domain exists if the instance has one now.
+                        let config = client.environment_config(&environment_id).await?;
+                        let domains = config.pointer(&format!("/services/{service_id}/networking/serviceDomains"));
+                        if domains.and_then(serde_json::Value::as_object).is_none_or(|d| d.is_empty()) {
+                            return Err(anyhow::Error::new(lost).context(
+                                "creating the domain: the answer was lost and it does not exist; run apply again",
+                            ));
+                        }
+                    }
+                    Err(error) => return Err(error.into()),
+                }
+            }
             Operation::RenameService { service, name } => client.rename_service(&self.id(service)?, name).await?,
             Operation::DeleteService { service } => client.delete_service(&self.id(service)?).await?,
             Operation::Patch { .. } | Operation::Deploy { .. } => {

@@ -172,6 +172,7 @@ pub(crate) mod tests {
                 .iter()
                 .map(|(name, value)| (name.to_string(), LiveValue::Value(value.to_string())))
                 .collect::<BTreeMap<_, _>>(),
+            settings: serde_json::Value::Null,
         }
     }
 

@@ -238,6 +238,8 @@ pub enum Kind {
     SharedVariable,
     Reference,
     Deployment,
+    /// A build, deploy, networking or volume setting (§2.1).
+    Setting,
 }
 
 /// How `apply` names something that may not exist yet: a live id, or the key of the create
@@ -322,6 +324,12 @@ pub enum Operation {
     DeleteService {
         service: Id,
     },
+    /// A generated `*.up.railway.app` domain (Railway names it, so it cannot be a patch entry).
+    CreateServiceDomain {
+        service: Id,
+        environment: Id,
+        port: Option<u16>,
+    },
     /// One entry of an environment's config patch (Railway's EnvironmentConfig): every `Patch`
     /// change of one environment goes out as one staged patch and one commit (with
     /// `skipDeploys`), so the environment changes all at once or not at all. `service: None`
@@ -347,6 +355,9 @@ pub enum PatchEntry {
     DeleteVariable { name: String },
     /// `source`: what the instance deploys (an image, or a repository and its branch).
     Source { image: Option<String>, repo: Option<String>, branch: Option<String> },
+    /// A setting at `path` of the service's entry (`["deploy", "startCommand"]`); `null` removes
+    /// it (an undeclared custom domain or TCP proxy, with `--prune`).
+    Setting { path: Vec<String>, value: serde_json::Value },
 }
 
 /// A live object the files do not declare.

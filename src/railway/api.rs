@@ -225,6 +225,25 @@ impl Client {
         Ok(())
     }
 
+    /// `serviceDomainCreate`: a generated domain for the instance; returns the domain name.
+    pub async fn create_service_domain(
+        &self,
+        environment_id: &str,
+        service_id: &str,
+        port: Option<u16>,
+    ) -> Result<String, ApiError> {
+        let input = ops::service_domain_create::ServiceDomainCreateInput {
+            environment_id: environment_id.to_owned(),
+            service_id: service_id.to_owned(),
+            target_port: port.map(i64::from),
+        };
+        Ok(self
+            .send::<ops::ServiceDomainCreate>(ops::service_domain_create::Variables { input })
+            .await?
+            .service_domain_create
+            .domain)
+    }
+
     /// `environmentStagedChanges`: the patch staged now (`{}` when nothing is), decrypted.
     pub async fn staged_changes(&self, environment_id: &str) -> Result<serde_json::Value, ApiError> {
         let variables = ops::environment_staged_changes::Variables { environment_id: environment_id.to_owned() };

@@ -121,6 +121,10 @@ operation!(
     EnvironmentPatchCommitStaged = "graphql/environment_patch_commit_staged.graphql", Create
 );
 operation!(
+    /// `serviceDomainCreate`: a second call makes a second domain, so it is never repeated blindly.
+    ServiceDomainCreate = "graphql/service_domain_create.graphql", Create
+);
+operation!(
     /// `environmentStagedChanges`.
     EnvironmentStagedChanges = "graphql/environment_staged_changes.graphql", Read
 );

@@ -246,5 +246,6 @@ fn kind_word(kind: Kind) -> &'static str {
         Kind::SharedVariable => "shared variable",
         Kind::Reference => "reference",
         Kind::Deployment => "deployment",
+        Kind::Setting => "setting",
     }
 }

@@ -48,6 +48,10 @@ pub struct LiveInstance {
     pub volume_mounts: Vec<LiveVolumeMount>,
     /// The service's variables, raw (`${{…}}` templates unrendered).
     pub variables: BTreeMap<String, LiveValue>,
+    /// The service's whole entry of the EnvironmentConfig but its variables (`source`, `build`,
+    /// `deploy`, `networking`, `volumeMounts`…), in Railway's names: what the diff compares the
+    /// files' settings with, leaf by leaf (see `config::settings::Leaf`).
+    pub settings: serde_json::Value,
 }
 
 /// Where a service's code comes from.

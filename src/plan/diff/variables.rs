@@ -112,6 +112,7 @@ impl<'m, 'l> ProjectDiff<'m, 'l> {
                 ));
             }
         }
+        changed |= self.diff_settings(environment, service, service_id, live_instance);
         let empty = BTreeMap::new();
         let live_variables = live_instance.map(|i| &i.variables).unwrap_or(&empty);
         let target = VariableTarget { environment, service: Some(service), service_id: Some(service_id) };
