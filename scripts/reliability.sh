@@ -45,7 +45,7 @@ out=docs/RELIABILITY.md
   echo "## Every test of these suites"
   echo
   echo "Each passed in the run above (hostile paths, symlink loops, FIFOs, \`/proc\` files, control characters, empty"
-  echo "secrets, tampered plans, the emulator'"'"'s budget and inspection tokens, staged changes):"
+  echo "secrets, tampered plans, the emulator's budget and inspection tokens, staged changes):"
   echo
   grep -E '^test [a-z_]+::[a-z0-9_:]+ \.\.\. ok$' "$results" | sed -E 's/^test ([^ ]+) \.\.\. ok$/- `\1`/' | sort
   echo
