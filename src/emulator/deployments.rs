@@ -21,7 +21,9 @@
 //!   already ran successfully).
 
 use super::resolve::{Renderer, Scope};
-use super::store::{clock_ms, new_id, now_ms, timestamp_ms, Deployment, DeploymentState, FailRule, Instance, Refusal, State};
+use super::store::{
+    clock_ms, new_id, now_ms, timestamp_ms, Deployment, DeploymentState, FailRule, Instance, Refusal, State,
+};
 
 /// What the phases of a deployment are called, in order.
 const PHASES: [DeploymentState; 3] =
@@ -181,11 +183,15 @@ impl State {
         }
         if let Some(status) = injected {
             deployment.status = status;
-            deployment.failure = Some(match status {
-                DeploymentState::Crashed => "the process exited after starting (injected by /_emulator/fail-deploys)",
-                _ => "the healthcheck failed (injected by /_emulator/fail-deploys)",
-            }
-            .to_string());
+            deployment.failure = Some(
+                match status {
+                    DeploymentState::Crashed => {
+                        "the process exited after starting (injected by /_emulator/fail-deploys)"
+                    }
+                    _ => "the healthcheck failed (injected by /_emulator/fail-deploys)",
+                }
+                .to_string(),
+            );
         } else if !deployment.dangling.is_empty() {
             deployment.status = DeploymentState::Failed;
             deployment.failure = Some(format!("unresolved references: {}", deployment.dangling.join(", ")));
@@ -341,7 +347,11 @@ mod tests {
     fn a_failed_deployment_leaves_the_previous_one_active_and_a_crashed_one_replaces_it() {
         let mut state = fixture(&[("api", "A", "1")]);
         let first = state.deploy("e", "api", "deploy").unwrap();
-        state.instance_mut("e", "api").unwrap().variables.insert("B".into(), super::super::store::Variable::new("${{Nope.X}}"));
+        state
+            .instance_mut("e", "api")
+            .unwrap()
+            .variables
+            .insert("B".into(), super::super::store::Variable::new("${{Nope.X}}"));
         let failed = state.deploy("e", "api", "deploy").unwrap();
         let now = clock_ms();
         assert_eq!(status(&state, &failed, now), DeploymentState::Failed);
@@ -349,7 +359,8 @@ mod tests {
         assert_eq!(state.deployment(&failed).unwrap().failure.as_deref(), Some("unresolved references: Nope.X"));
 
         state.instance_mut("e", "api").unwrap().variables.remove("B");
-        let rule = FailRule { service: "api".into(), environment: None, remaining: Some(1), status: DeploymentState::Crashed };
+        let rule =
+            FailRule { service: "api".into(), environment: None, remaining: Some(1), status: DeploymentState::Crashed };
         state.add_fail_rule(rule).unwrap();
         let crashed = state.deploy("e", "api", "deploy").unwrap();
         let now = clock_ms();

@@ -164,8 +164,9 @@ impl Drop for RunningEmulator {
 /// Loads the state, binds the address and starts serving on a new thread (with its own tokio
 /// runtime, so it works from synchronous and asynchronous callers alike).
 pub fn start(settings: Settings) -> anyhow::Result<RunningEmulator> {
-    let store =
-        Arc::new(Store::open(settings.state_file.clone(), settings.rename_policy)?.deploying_in(settings.deploy_duration));
+    let store = Arc::new(
+        Store::open(settings.state_file.clone(), settings.rename_policy)?.deploying_in(settings.deploy_duration),
+    );
     let app = Arc::new(App {
         schema: schema::build(store.clone()),
         store,

@@ -17,7 +17,9 @@ use super::schema::{
     EnvironmentCreateInput, ProjectCreateInput, ServiceCreateInput, ServiceInstanceUpdateInput, ServiceSourceInput,
     ServiceUpdateInput, VariableCollectionUpsertInput, VariableDeleteInput, VariableUpsertInput, VolumeCreateInput,
 };
-use super::store::{new_id, now, Environment, Instance, Project, Refusal, Service, State, Variable, Volume, VolumeInstance};
+use super::store::{
+    new_id, now, Environment, Instance, Project, Refusal, Service, State, Variable, Volume, VolumeInstance,
+};
 use super::types::{EnvironmentVariables, WORKSPACE_ID};
 use super::RenamePolicy;
 use crate::refs;
@@ -139,9 +141,15 @@ impl State {
         Ok(environment)
     }
 
-    /// Deletes an environment with everything in it (its deployments stay on record).
+    /// Deletes an environment with everything in it: its service instances (and their
+    /// variables), shared variables, volume instances (and volumes left with none), domains, TCP
+    /// proxies and staged changes; its deployments stay on record. The only environment of a
+    /// project is refused (a project always has one; Railway's behaviour here is not documented).
     pub fn delete_environment(&mut self, id: &str) -> Result<bool, Refusal> {
         let project_id = self.environment(id)?.project_id.clone();
+        if self.environments_of(&project_id).count() == 1 {
+            return Err(Refusal::new("Cannot delete the only environment of a project"));
+        }
         self.environments.retain(|e| e.id != id);
         self.instances.retain(|i| i.environment_id != id);
         self.volume_instances.retain(|v| v.environment_id != id);

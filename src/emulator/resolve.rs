@@ -319,7 +319,10 @@ mod tests {
         ]);
         let rendered = Renderer::new(&state, "e").unwrap().render_checked(Scope::Service("api"));
         assert_eq!(rendered.unresolved.len(), 9, "{rendered:?}");
-        assert_eq!(rendered.dangling, ["A", "B", "Nope.RAILWAY_PUBLIC_DOMAIN", "shared.RAILWAY_PUBLIC_DOMAIN", "MISSING"]);
+        assert_eq!(
+            rendered.dangling,
+            ["A", "B", "Nope.RAILWAY_PUBLIC_DOMAIN", "shared.RAILWAY_PUBLIC_DOMAIN", "MISSING"]
+        );
     }
 
     #[test]

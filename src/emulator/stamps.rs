@@ -31,7 +31,11 @@ pub fn stamp_changes(before: &State, after: &mut State, stamp: &str) {
         .projects
         .iter()
         .filter(|project| {
-            before.projects.iter().find(|old| old.id == project.id).is_none_or(|old| old.updated_at != project.updated_at)
+            before
+                .projects
+                .iter()
+                .find(|old| old.id == project.id)
+                .is_none_or(|old| old.updated_at != project.updated_at)
         })
         .map(|project| project.id.clone())
         .collect();
@@ -120,7 +124,11 @@ mod tests {
 
     #[test]
     fn an_instance_is_stamped_when_it_or_what_it_references_changes_and_only_then() {
-        let before = fixture(&[("api", "DB", "${{Postgres DB.URL}}"), ("api", "R", "${{shared.REGION}}"), ("Postgres DB", "URL", "x")]);
+        let before = fixture(&[
+            ("api", "DB", "${{Postgres DB.URL}}"),
+            ("api", "R", "${{shared.REGION}}"),
+            ("Postgres DB", "URL", "x"),
+        ]);
         let mut after = before.clone();
         after.instance_mut("e", "Postgres DB").unwrap().variables.insert("URL".into(), Variable::new("y"));
         assert_eq!(touched(&before, &mut after), ["Postgres DB", "api"], "api references the changed URL");

@@ -190,7 +190,13 @@ pub struct Variable {
 
 impl Variable {
     pub fn new(value: impl Into<String>) -> Self {
-        Variable { value: value.into(), sealed: false, meta: VariableMeta::default(), created_at: None, updated_at: None }
+        Variable {
+            value: value.into(),
+            sealed: false,
+            meta: VariableMeta::default(),
+            created_at: None,
+            updated_at: None,
+        }
     }
 
     /// The same value, seal and metadata (timestamps aside).

@@ -313,6 +313,7 @@ connection!(WorkspaceProjectsConnection, WorkspaceProjectsConnectionEdge, Projec
 connection!(EnvironmentServiceInstancesConnection, EnvironmentServiceInstancesConnectionEdge, ServiceInstance);
 connection!(EnvironmentVolumeInstancesConnection, EnvironmentVolumeInstancesConnectionEdge, VolumeInstance);
 connection!(EnvironmentDeploymentsConnection, EnvironmentDeploymentsConnectionEdge, Deployment);
+connection!(EnvironmentVariablesConnection, EnvironmentVariablesConnectionEdge, Variable);
 connection!(ServiceServiceInstancesConnection, ServiceServiceInstancesConnectionEdge, ServiceInstance);
 
 // ---------------------------------------------------------------------------------------------
@@ -669,6 +670,19 @@ impl Environment {
         })?;
         Ok(EnvironmentVolumeInstancesConnection::paged(&Page::new(after, before, first, last), nodes))
     }
+    /// Every variable of the environment (shared ones first, then each instance's), with when
+    /// it was created and last changed; no values.
+    async fn variables(
+        &self,
+        ctx: &Context<'_>,
+        after: Option<String>,
+        before: Option<String>,
+        first: Option<i32>,
+        last: Option<i32>,
+    ) -> Result<EnvironmentVariablesConnection> {
+        let nodes = read(ctx, |state| Ok(variable_nodes(state, state.environment(&self.0.id)?)))?;
+        Ok(EnvironmentVariablesConnection::paged(&Page::new(after, before, first, last), nodes))
+    }
     /// The environment's deployments, newest first.
     async fn deployments(
         &self,
@@ -684,6 +698,64 @@ impl Environment {
             Ok(here.map(|(index, d)| (d.id.clone(), Deployment::of(state, index, now))).collect::<Vec<_>>())
         })?;
         Ok(EnvironmentDeploymentsConnection::paged(&Page::new(after, before, first, last), nodes))
+    }
+}
+
+/// The variables of one environment as `Variable` nodes: its shared variables (`serviceId`
+/// null), then each service instance's, by name.
+fn variable_nodes(state: &State, environment: &store::Environment) -> Vec<(String, Variable)> {
+    let mut nodes = Vec::new();
+    let mut add = |service_id: Option<&str>, variables: &BTreeMap<String, store::Variable>, fallback: &str| {
+        for (name, variable) in variables {
+            let node = Variable::new(&environment.id, service_id, name, variable, fallback);
+            nodes.push((node.id.0.clone(), node));
+        }
+    };
+    add(None, &environment.shared_variables, &environment.created_at);
+    for instance in state.instances_in(&environment.id) {
+        let created = instance.created_at.as_deref().unwrap_or(&environment.created_at);
+        add(Some(&instance.service_id), &instance.variables, created);
+    }
+    nodes
+}
+
+/// One variable of an environment (its value is read with `variables(…)`).
+#[derive(SimpleObject)]
+#[graphql(name = "Variable")]
+pub struct Variable {
+    id: ID,
+    name: String,
+    environment_id: Option<String>,
+    /// Null for a shared variable.
+    service_id: Option<String>,
+    is_sealed: bool,
+    created_at: DateTime,
+    /// When its value (or seal, or metadata) last changed.
+    updated_at: DateTime,
+}
+
+impl Variable {
+    fn new(
+        environment_id: &str,
+        service_id: Option<&str>,
+        name: &str,
+        variable: &store::Variable,
+        fallback_created: &str,
+    ) -> Self {
+        use sha2::{Digest, Sha256};
+        let digest = Sha256::digest(format!("variable/{environment_id}/{}/{name}", service_id.unwrap_or("shared")));
+        let mut bytes = [0u8; 16];
+        bytes.copy_from_slice(&digest[..16]);
+        let created = variable.created_at.as_deref().unwrap_or(fallback_created);
+        Variable {
+            id: ID(store::uuid_from(bytes)),
+            name: name.to_string(),
+            environment_id: Some(environment_id.to_string()),
+            service_id: service_id.map(str::to_string),
+            is_sealed: variable.sealed,
+            created_at: date(created),
+            updated_at: date(variable.updated_at.as_deref().unwrap_or(created)),
+        }
     }
 }
 
@@ -869,7 +941,8 @@ impl ServiceInstance {
         let (environment, service) = (&self.instance.environment_id, &self.instance.service_id);
         read(ctx, |state| {
             let now = store::clock_ms();
-            let views = state.deployment_indexes_of(environment, service).map(|index| Deployment::of(state, index, now));
+            let views =
+                state.deployment_indexes_of(environment, service).map(|index| Deployment::of(state, index, now));
             Ok(views.filter(|view| view.status == DeploymentState::Success).collect())
         })
     }

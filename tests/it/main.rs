@@ -6,6 +6,7 @@ mod bench_smoke;
 mod client;
 mod concurrency;
 mod crashes;
+mod deployments;
 mod emulator;
 mod faults;
 mod fuzz;
