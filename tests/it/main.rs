@@ -16,6 +16,7 @@ mod hostile;
 mod import;
 mod newcomer;
 mod plan;
+mod previews;
 mod references;
 mod secrets;
 mod seed;
