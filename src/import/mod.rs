@@ -436,6 +436,7 @@ mod tests {
                 ("SEALED".into(), LiveValue::Sealed),
             ]),
             settings: serde_json::Value::Null,
+            deployments: None,
         };
         let dev = LiveEnvironment {
             id: "env-dev".into(),

@@ -173,6 +173,7 @@ pub(crate) mod tests {
                 .map(|(name, value)| (name.to_string(), LiveValue::Value(value.to_string())))
                 .collect::<BTreeMap<_, _>>(),
             settings: serde_json::Value::Null,
+            deployments: None,
         }
     }
 

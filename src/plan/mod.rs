@@ -47,9 +47,11 @@ impl Plan {
         Plan { format_version: FORMAT_VERSION, changes, unmanaged, warnings, summary, fingerprint, errors: Vec::new() }
     }
 
-    /// True when applying would change nothing and nothing unmanaged was found.
+    /// True when applying would change and deploy nothing and nothing unmanaged was found. (A
+    /// plan of deploys alone holds pending deploys: instances that do not run what they were
+    /// last given.)
     pub fn is_empty(&self) -> bool {
-        self.changes.iter().all(|change| change.action == Action::Deploy) && self.unmanaged.is_empty()
+        self.changes.is_empty() && self.unmanaged.is_empty()
     }
 
     /// Changes and unmanaged objects grouped per project (in plan order) and, within a
@@ -339,9 +341,14 @@ pub enum Operation {
         service: Option<Id>,
         entry: PatchEntry,
     },
+    /// Deploys an instance once everything of its environment is written. `after`: the services
+    /// of the same environment it references that deploy in this plan too; it starts once they
+    /// have (with `--wait`: once they succeeded), so a database is up before what uses it.
     Deploy {
         service: Id,
         environment: Id,
+        #[serde(default)]
+        after: Vec<Id>,
     },
 }
 
@@ -398,10 +405,14 @@ impl Summary {
         }
     }
 
-    /// `Plan: A to add, C to change, D to destroy, R to rename.` or `No changes.`
+    /// `Plan: A to add, C to change, D to destroy, R to rename.`, `No changes.`, or, when only
+    /// deploys are pending, `No changes; N deploy(s) pending.`
     pub fn line(&self) -> String {
         if self.add + self.change + self.destroy + self.rename == 0 {
-            "No changes.".to_string()
+            match self.deploy {
+                0 => "No changes.".to_string(),
+                n => format!("No changes; {n} deploy(s) pending."),
+            }
         } else {
             format!(
                 "Plan: {} to add, {} to change, {} to destroy, {} to rename.",

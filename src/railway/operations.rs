@@ -125,6 +125,14 @@ operation!(
     ServiceDomainCreate = "graphql/service_domain_create.graphql", Create
 );
 operation!(
+    /// The latest deployment of every instance of an environment.
+    EnvironmentDeployments = "graphql/environment_deployments.graphql", Read
+);
+operation!(
+    /// `deploymentRollback`: redeploys an earlier deployment; repeating it redeploys it again.
+    DeploymentRollback = "graphql/deployment_rollback.graphql", IdempotentWrite
+);
+operation!(
     /// `environmentStagedChanges`.
     EnvironmentStagedChanges = "graphql/environment_staged_changes.graphql", Read
 );

@@ -112,6 +112,7 @@ fn instance(
         volume_mounts,
         variables: variables(service.variables.unwrap_or_default()),
         settings: Value::Null,
+        deployments: None,
     })
 }
 

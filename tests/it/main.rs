@@ -19,6 +19,7 @@ mod patches;
 mod plan;
 mod previews;
 mod references;
+mod rollout;
 mod secrets;
 mod seed;
 mod staged;

@@ -144,7 +144,8 @@ struct ProjectDiff<'m, 'l> {
     unmanaged: Vec<Unmanaged>,
     warnings: Vec<String>,
     /// Instances (environment name, service name) that need a deploy.
-    to_deploy: BTreeMap<(String, String), (Id, Id)>,
+    /// With the reason of a deploy no change of this plan asks for (a pending deploy).
+    to_deploy: BTreeMap<(String, String), (Id, Id, Option<String>)>,
     /// Live services the files mark `delete = true`: declared, so never unmanaged.
     tombstoned: BTreeSet<String>,
     /// What makes the plan impossible (a pinned id that matches nothing…).
@@ -218,7 +219,7 @@ impl<'m, 'l> ProjectDiff<'m, 'l> {
             self.deploy_dependents(environment, &service_ids, &renames);
             self.warn_of_staged_changes(environment);
         }
-        self.plan_deploys();
+        self.plan_deploys(&matched, &renames);
     }
 
     /// The name a live service will have after this plan's renames.
@@ -333,6 +334,7 @@ mod tests {
             volume_mounts: Vec::new(),
             variables: variables.iter().map(|(k, v)| (k.to_string(), Value(v.to_string()))).collect(),
             settings: serde_json::Value::Null,
+            deployments: None,
         }
     }
 

@@ -119,6 +119,8 @@ impl<'m, 'l> ProjectDiff<'m, 'l> {
         let changed_variables = self.diff_variables(&target, &service.variables, live_variables, renames);
         if changed || !changed_variables.is_empty() || live_instance.is_none() {
             self.mark_deploy(environment, &service.name, service_id.clone());
+        } else if let Some(live) = live_instance {
+            self.mark_pending_deploy(environment, &service.name, service_id, live);
         }
     }
 
