@@ -7,6 +7,7 @@
 //! ([`check`]). Every problem found on the way is collected, so one run reports them all.
 
 mod check;
+pub mod cron;
 pub mod files;
 pub mod model;
 pub mod names;
