@@ -206,7 +206,7 @@ impl Reader<'_> {
         let delete = merged.get("delete").and_then(|e| self.boolean(e, "delete")).unwrap_or(false);
         let ignore = merged.get("ignore").map(|e| self.globs(e)).unwrap_or_default();
         let variables = merged.get("variables").map(|e| self.variables(e, "variables")).unwrap_or_default();
-        let settings = self.settings(name, &merged, source.as_ref());
+        let (settings, custom_domains_at) = self.settings(name, &merged, source.as_ref());
         Some(Service {
             name: name.to_string(),
             id,
@@ -220,6 +220,7 @@ impl Reader<'_> {
             ignore,
             variables,
             settings,
+            custom_domains_at,
             at: entry.key_at.clone(),
         })
     }
@@ -478,12 +479,37 @@ impl Reader<'_> {
         }
     }
 
-    /// `params` of a template, as JSON for handlebars.
+    /// `params` of a template, as JSON for handlebars. The params railform's templates share
+    /// are checked here, where they are written: `public` (true or false), `backups` (backup
+    /// schedules) and `pool_mode`; a bad one is left out of the rendering.
     fn params(&mut self, entry: &Entry) -> serde_json::Value {
-        if self.table(entry, "params").is_none() {
+        let Some(table) = self.table(entry, "params") else {
             return serde_json::json!({});
+        };
+        let mut params = to_json(&entry.node);
+        let mut drop = Vec::new();
+        if let Some(public) = table.get("public") {
+            if self.boolean(public, "params.public").is_none() {
+                drop.push("public");
+            }
         }
-        to_json(&entry.node)
+        if let Some(backups) = table.get("backups") {
+            if self.backup_param(backups).is_none() {
+                drop.push("backups");
+            }
+        }
+        if let Some(mode) = table.get("pool_mode") {
+            let choices = [("transaction", ()), ("session", ()), ("statement", ())];
+            if self.choice(mode, "params.pool_mode", &choices).is_none() {
+                drop.push("pool_mode");
+            }
+        }
+        if let serde_json::Value::Object(map) = &mut params {
+            for key in drop {
+                map.remove(key);
+            }
+        }
+        params
     }
 
     fn template_error(&mut self, at: &Location, error: TemplateError) {

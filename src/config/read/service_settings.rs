@@ -18,7 +18,7 @@ use crate::config::settings::{
     Settings,
 };
 use crate::config::tree::{Entry, Table, Value};
-use crate::diag::{did_you_mean, Diagnostic};
+use crate::diag::{did_you_mean, Diagnostic, Location};
 
 pub(crate) const BUILD_KEYS: &[&str] =
     &["builder", "dockerfile_path", "build_command", "watch_patterns", "railpack_version", "nixpacks_config_path"];
@@ -149,7 +149,13 @@ fn toml_key(name: &str) -> String {
 
 impl Reader<'_> {
     /// The §2.1 settings of service `name`, read from its merged table (templates expanded).
-    pub(super) fn settings(&mut self, name: &str, table: &Table, source: Option<&Source>) -> Settings {
+    /// Also where each custom domain is written.
+    pub(super) fn settings(
+        &mut self,
+        name: &str,
+        table: &Table,
+        source: Option<&Source>,
+    ) -> (Settings, BTreeMap<String, Location>) {
         let image = matches!(source, Some(Source::Image(_)));
         let repo = matches!(source, Some(Source::Repo { .. }));
         let root_directory = table.get("root_directory").and_then(|entry| {
@@ -188,7 +194,8 @@ impl Reader<'_> {
             None => Build::default(),
         };
         let deploy = table.get("deploy").map(|entry| self.deploy(name, entry)).unwrap_or_default();
-        let networking = table.get("networking").and_then(|entry| self.networking(name, entry));
+        let mut custom_domains_at = BTreeMap::new();
+        let networking = table.get("networking").and_then(|entry| self.networking(name, entry, &mut custom_domains_at));
         let volume_backups = table
             .get("volume")
             .and_then(|entry| match &entry.node.value {
@@ -207,7 +214,7 @@ impl Reader<'_> {
             }
             self.registry_credentials(entry)
         });
-        Settings { root_directory, build, deploy, networking, volume_backups, registry_credentials }
+        (Settings { root_directory, build, deploy, networking, volume_backups, registry_credentials }, custom_domains_at)
     }
 
     fn build(&mut self, service: &str, entry: &Entry) -> Build {
@@ -330,7 +337,12 @@ impl Reader<'_> {
         }
     }
 
-    fn networking(&mut self, service: &str, entry: &Entry) -> Option<Networking> {
+    fn networking(
+        &mut self,
+        service: &str,
+        entry: &Entry,
+        custom_domains_at: &mut BTreeMap<String, Location>,
+    ) -> Option<Networking> {
         let table = self.table(entry, "networking")?;
         self.reject_unknown_settings_keys(table, NETWORKING_KEYS, "networking", service);
         let railway_domain = match table.get("railway_domain") {
@@ -401,6 +413,7 @@ impl Reader<'_> {
                             );
                             continue;
                         }
+                        custom_domains_at.insert(domain.clone(), at.clone());
                         custom_domains.push(CustomDomain { domain, port });
                     }
                 }
@@ -433,6 +446,13 @@ impl Reader<'_> {
             }
         }
         Some(Networking { railway_domain, custom_domains, tcp_proxy })
+    }
+
+    /// `params.backups` of a template: backup schedules, checked where they are written.
+    pub(super) fn backup_param(&mut self, entry: &Entry) -> Option<Vec<BackupSchedule>> {
+        let before = self.diagnostics.len();
+        let kinds = self.backups(entry)?;
+        (self.diagnostics.len() == before).then_some(kinds)
     }
 
     fn backups(&mut self, entry: &Entry) -> Option<Vec<BackupSchedule>> {
@@ -728,7 +748,7 @@ impl Reader<'_> {
     }
 
     /// One of `choices`, by railform's lowercase name.
-    fn choice<T: Copy>(&mut self, entry: &Entry, what: &str, choices: &[(&str, T)]) -> Option<T> {
+    pub(super) fn choice<T: Copy>(&mut self, entry: &Entry, what: &str, choices: &[(&str, T)]) -> Option<T> {
         let text = self.string(entry, what)?;
         if let Some((_, value)) = choices.iter().find(|(name, _)| *name == text) {
             return Some(*value);
