@@ -19,6 +19,7 @@ mod plan;
 mod references;
 mod secrets;
 mod seed;
+mod settings_config;
 mod staged;
 mod tampering;
 mod validate;
