@@ -12,6 +12,7 @@ pub mod files;
 pub mod model;
 pub mod names;
 mod read;
+pub mod schema;
 pub mod secrets;
 pub mod settings;
 pub mod templates;

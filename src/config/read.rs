@@ -12,6 +12,7 @@ use super::tree::{self, Entry, Node, Table, Value};
 use crate::diag::{did_you_mean, Diagnostic, Location};
 
 mod service_settings;
+#[allow(unused_imports)] // the schema's test checks its keys against these
 pub(crate) use service_settings::{
     railway_spelling_hint, BUILD_KEYS, CUSTOM_DOMAIN_KEYS, DEPLOY_KEYS, LIMITS_KEYS, NETWORKING_KEYS,
     RAILWAY_DOMAIN_KEYS, REGISTRY_KEYS,

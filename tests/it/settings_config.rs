@@ -371,3 +371,48 @@ fn the_example_uses_the_settings_the_way_the_issue_asks() {
     );
     assert!(api("dev").settings.networking.as_ref().unwrap().custom_domains.is_empty());
 }
+
+/// The schema `railform schema` prints, and a validator for it.
+fn schema_validator() -> (Value, jsonschema::Validator) {
+    let output = Command::cargo_bin("railform").unwrap().arg("schema").output().unwrap();
+    assert!(output.status.success());
+    let schema: Value = serde_json::from_slice(&output.stdout).expect("the schema is JSON");
+    assert!(jsonschema::meta::is_valid(&schema), "the schema is a valid JSON Schema");
+    let validator = jsonschema::validator_for(&schema).expect("the schema compiles");
+    (schema, validator)
+}
+
+fn as_json(toml_text: &str) -> Value {
+    toml::from_str::<Value>(toml_text).expect("TOML")
+}
+
+#[test]
+fn the_schema_accepts_every_example_file_and_refuses_unknown_keys_and_wrong_enums() {
+    let (schema, validator) = schema_validator();
+    assert_eq!(schema["$schema"], "https://json-schema.org/draft/2020-12/schema");
+    assert!(schema["$defs"]["deploy"]["properties"]["restart_policy"]["description"].is_string());
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("environments");
+    let mut checked = 0;
+    for entry in std::fs::read_dir(&root).unwrap() {
+        let path = entry.unwrap().path();
+        let instance = as_json(&std::fs::read_to_string(&path).unwrap());
+        let errors: Vec<String> = validator.iter_errors(&instance).map(|e| format!("{e} at {}", e.instance_path())).collect();
+        assert!(errors.is_empty(), "{}: {errors:?}", path.display());
+        checked += 1;
+    }
+    assert_eq!(checked, 4);
+    assert!(validator.is_valid(&as_json(EVERY_KEY)), "{:?}", validator.iter_errors(&as_json(EVERY_KEY)).map(|e| e.to_string()).collect::<Vec<_>>());
+    for bad in [
+        "[services.api.deploy]\nstartCommand = \"x\"\n",
+        "[services.api]\nimgae = \"x\"\n",
+        "[services.api.deploy]\nrestart_policy = \"ON_FAILURE\"\n",
+        "[services.api.build]\nbuilder = \"heroku\"\n",
+        "[services.api.networking]\ntcp_proxy = [70000]\n",
+        "[services.api.deploy]\nregions = { \"europe-west4\" = 1 }\n",
+        "[services.db]\nvolume = { mount = \"/data\", backups = [\"hourly\"] }\n",
+        "[services.api.variables]\nX = { from_env = \"A\", sensitive = true }\n",
+        "nope = 1\n",
+    ] {
+        assert!(!validator.is_valid(&as_json(bad)), "the schema accepts {bad:?}");
+    }
+}
