@@ -22,11 +22,33 @@ pub struct SourceFile {
     pub text: String,
     /// Byte ranges of sensitive values, masked whenever the file is quoted.
     redacted: Mutex<Vec<Range<usize>>>,
+    /// True for the text a service template rendered (not a file the user wrote).
+    template: bool,
 }
 
 impl SourceFile {
     pub fn new(path: &Path, text: String) -> Arc<Self> {
-        Arc::new(SourceFile { path: path.display().to_string(), text, redacted: Mutex::new(Vec::new()) })
+        Arc::new(SourceFile {
+            path: path.display().to_string(),
+            text,
+            redacted: Mutex::new(Vec::new()),
+            template: false,
+        })
+    }
+
+    /// The text a service template rendered, named `path` in messages.
+    pub fn rendered_template(path: &Path, text: String) -> Arc<Self> {
+        Arc::new(SourceFile {
+            path: path.display().to_string(),
+            text,
+            redacted: Mutex::new(Vec::new()),
+            template: true,
+        })
+    }
+
+    /// True when this is what a service template rendered, not a file the user wrote.
+    pub fn is_template(&self) -> bool {
+        self.template
     }
 
     /// Marks `range` as a sensitive value: snippets of this file show it as `*`s.

@@ -19,7 +19,7 @@ use std::collections::BTreeMap;
 use anyhow::{anyhow, Context};
 use futures::StreamExt;
 
-use crate::plan::{About, Action, Change, Id, Operation, Plan, Summary};
+use crate::plan::{About, Action, Change, Id, Operation, PatchEntry, Plan, Summary};
 use crate::railway::operations::service_instance_update::ServiceInstanceUpdateInput;
 use crate::railway::{ApiError, Client, NewEnvironment, NewService, NewVolume};
 use crate::state::{self, LiveProject, ProjectSelector};
@@ -265,8 +265,9 @@ impl Executor<'_> {
                 .iter()
                 .copied()
                 .filter(|c| {
-                    matches!(&c.operation, Operation::Patch { environment: Id::Live(id), service, .. }
-                    if *id == environment.id && !matches!(service, Some(Id::New(_))))
+                    matches!(&c.operation, Operation::Patch { environment: Id::Live(id), service, entry }
+                    if *id == environment.id && !matches!(service, Some(Id::New(_)))
+                        && !matches!(entry, PatchEntry::VolumeBackups { volume: Id::New(_), .. }))
                 })
                 .collect();
             if ours.is_empty() {
@@ -385,7 +386,7 @@ impl Executor<'_> {
                     )
                     .await?;
             }
-            Operation::CreateVolume { project, service, environment, mount } => {
+            Operation::CreateVolume { key, project, service, environment, mount } => {
                 let new = NewVolume {
                     project_id: self.id(project)?,
                     service_id: self.id(service)?,
@@ -393,21 +394,22 @@ impl Executor<'_> {
                     environment_id: Some(self.id(environment)?),
                 };
                 let environment_id = new.environment_id.clone().unwrap_or_default();
-                create_or_find(
+                let volume_id = create_or_find(
                     client,
                     client.create_volume(&new),
                     &ProjectSelector::Id(new.project_id.clone()),
-                    |_| (),
+                    |created| created.id,
                     |project| {
-                        let mounted = project
+                        let mount = project
                             .environment(&environment_id)
                             .and_then(|e| e.instance(&new.service_id))
-                            .is_some_and(|i| i.volume_mounts.iter().any(|m| m.mount_path == *mount));
-                        mounted.then_some(())
+                            .and_then(|i| i.volume_mounts.iter().find(|m| m.mount_path == *mount));
+                        mount.map(|m| m.volume_id.clone())
                     },
                     &format!("the volume at {mount}"),
                 )
                 .await?;
+                self.ids.insert(key.clone(), volume_id);
             }
             Operation::CreateServiceDomain { service, environment, port } => {
                 let (service_id, environment_id) = (self.id(service)?, self.id(environment)?);

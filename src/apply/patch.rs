@@ -132,6 +132,13 @@ pub fn build(
                     }
                 }
             }
+            PatchEntry::VolumeBackups { volume, schedules } => {
+                let Some(service_id) = service_id.as_deref() else {
+                    anyhow::bail!("{}: a volume belongs to a service", change.address);
+                };
+                let path = ["volumeMounts".to_string(), ids(volume)?, "backupSchedules".to_string()];
+                document.services.entry(service_id.to_string()).or_default().set(&path, serde_json::json!(schedules));
+            }
             PatchEntry::Setting { path, value } => {
                 let Some(service_id) = service_id.as_deref() else {
                     anyhow::bail!("{}: a setting belongs to a service", change.address);

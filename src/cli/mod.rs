@@ -8,6 +8,7 @@ mod emulator;
 mod graph;
 mod import;
 mod plan;
+mod schema;
 mod validate;
 
 use std::path::PathBuf;
@@ -117,6 +118,8 @@ pub enum Command {
     Emulator(emulator::EmulatorArgs),
     /// Print a shell completion script (bash, zsh, fish, elvish, powershell).
     Completions(completions::CompletionsArgs),
+    /// Print the JSON Schema of environment files, for editors (taplo, Even Better TOML).
+    Schema(schema::SchemaArgs),
 }
 
 /// Environment files or folders to read.
@@ -179,6 +182,7 @@ pub fn run(cli: Cli) -> ExitCode {
         Command::Import(args) => import::run(&printer, &cli.global, &args),
         Command::Emulator(args) => emulator::run(&printer, &args),
         Command::Completions(args) => completions::run(&printer, &args),
+        Command::Schema(args) => schema::run(&printer, &args),
     };
     match result {
         Ok(Outcome::Success) => ExitCode::SUCCESS,

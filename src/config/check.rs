@@ -8,13 +8,17 @@ use super::model::{Environment, Model, Service, Variable, RAILWAY_BUILTINS};
 use crate::diag::{did_you_mean, Diagnostic, Location};
 use crate::refs::{self, graph::find_cycles, Target};
 
+mod networking;
+
 /// Appends a diagnostic for every problem in `model`.
 pub fn check(model: &Model, diagnostics: &mut Vec<Diagnostic>) {
     for environment in &model.environments {
         check_references(environment, diagnostics);
         check_cycles(environment, diagnostics);
         check_renames_in_environment(environment, diagnostics);
+        networking::check_endpoints(environment, diagnostics);
     }
+    networking::check_domains(model, diagnostics);
     for (_, environments) in model.projects() {
         check_environment_names(&environments, diagnostics);
         check_renames_across_environments(&environments, diagnostics);

@@ -7,10 +7,12 @@
 //! ([`check`]). Every problem found on the way is collected, so one run reports them all.
 
 mod check;
+pub mod cron;
 pub mod files;
 pub mod model;
 pub mod names;
 mod read;
+pub mod schema;
 pub mod secrets;
 pub mod settings;
 pub mod templates;

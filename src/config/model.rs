@@ -92,6 +92,8 @@ pub struct Service {
     pub variables: BTreeMap<String, Variable>,
     /// Build, deploy, networking and volume settings (§2.1); only what the files write.
     pub settings: Settings,
+    /// Where each custom domain of `settings.networking` is written.
+    pub custom_domains_at: BTreeMap<String, Location>,
     pub at: Location,
 }
 

@@ -204,6 +204,71 @@ pub fn check_repo_field(what: &str, text: &str) -> Result<(), Problem> {
     Ok(())
 }
 
+/// Railway's deploy regions as `deploy.regions` (Railway's `multiRegionConfig`) names them, with
+/// the cloud region behind each (docs.railway.com/deployments/regions, "Region options"; the
+/// official CLI 5.71.0 uses the same identifiers).
+pub const REGIONS: &[(&str, &str)] = &[
+    ("us-west2", "us-west2"),
+    ("us-east4-eqdc4a", "us-east4"),
+    ("europe-west4-drams3a", "europe-west4"),
+    ("asia-southeast1-eqsg3a", "asia-southeast1"),
+];
+
+/// Checks a custom domain name: lowercase DNS labels (`a-z`, `0-9`, `-`, 1–63 characters, not
+/// starting or ending with `-`), at least two of them, 253 characters at most; a leading `*.`
+/// asks for a wildcard domain (Railway's own rule: not nested). Railway's own `railway.app`
+/// domains are not custom domains.
+pub fn check_domain(domain: &str) -> Result<(), Problem> {
+    let shown = shorten(domain);
+    let problem =
+        |message: String, label: &'static str, hint: &str| Err(Problem { message, label, hint: hint.to_string() });
+    let example = "write a host name such as \"api.acme.com\" (or \"*.acme.com\" for a wildcard)";
+    if domain.chars().any(|c| c.is_ascii_uppercase()) && check_domain(&domain.to_ascii_lowercase()).is_ok() {
+        return problem(
+            format!("domain `{shown}` has capital letters"),
+            "not lowercase",
+            "domain names are written in lowercase: Railway stores and compares them that way",
+        );
+    }
+    if domain.contains("://") || domain.contains('/') || domain.contains(':') {
+        return problem(
+            format!("`{shown}` is not a domain name"),
+            "a URL, not a domain",
+            "write the host name only, without a scheme, port or path, as in \"api.acme.com\"; the port goes in `port`",
+        );
+    }
+    let bare = domain.strip_prefix("*.").unwrap_or(domain);
+    if bare.contains('*') {
+        return problem(
+            format!("`{shown}` has a wildcard that is not its first label"),
+            "misplaced wildcard",
+            "a wildcard domain starts with `*.` and has only one, as in \"*.acme.com\"",
+        );
+    }
+    let labels: Vec<&str> = bare.split('.').collect();
+    let label_ok = |label: &&str| {
+        (1..=63).contains(&label.len())
+            && label.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+            && !label.starts_with('-')
+            && !label.ends_with('-')
+    };
+    if domain.len() > 253 || labels.len() < 2 || !labels.iter().all(label_ok) {
+        return problem(format!("`{shown}` is not a valid domain name"), "invalid domain", example);
+    }
+    if labels.last().is_some_and(|tld| tld.bytes().all(|b| b.is_ascii_digit())) {
+        return problem(format!("`{shown}` is an IP address, not a domain name"), "not a domain", example);
+    }
+    if bare == "railway.app" || bare.ends_with(".railway.app") || bare.ends_with(".railway.internal") {
+        return problem(
+            format!("`{shown}` is one of Railway's own domains"),
+            "Railway's domain",
+            "a generated *.up.railway.app domain is `railway_domain = true` (or { port = N }); custom_domains are \
+             domains you own",
+        );
+    }
+    Ok(())
+}
+
 /// A name as messages show it: escaped, and cut after 40 characters.
 fn shorten(text: &str) -> String {
     let cut: String = text.chars().take(40).collect();
@@ -257,6 +322,23 @@ mod tests {
         assert!(check_image("").is_err() && check_image("nginx latest").is_err());
         assert_eq!(check_image("ghcr.io/acme/api:1.4.2"), Ok(()));
         assert!(check_repo_field("repo", "acme").is_err());
+        for good in ["api.acme.com", "*.acme.com", "a-b.c0.io", "xn--bcher-kva.example"] {
+            assert_eq!(check_domain(good), Ok(()), "{good}");
+        }
+        for bad in [
+            "acme",
+            "API.acme.com",
+            "https://api.acme.com",
+            "api.acme.com:443",
+            "*.*.acme.com",
+            "-a.com",
+            "a..com",
+            "1.2.3.4",
+            "x.up.railway.app",
+            "a_b.com",
+        ] {
+            assert!(check_domain(bad).is_err(), "{bad}");
+        }
         assert_eq!(check_repo_field("repo", "acme/platform"), Ok(()));
     }
 }

@@ -5,15 +5,22 @@
 use std::collections::BTreeMap;
 use std::path::Path;
 
-use super::model::{Environment, ProjectRef, Service, Settings, Source, Variable, VariableValue, Volume};
+use super::model::{Environment, ProjectRef, Service, Source, Variable, VariableValue, Volume};
 use super::names::{self, NameKind, Problem};
 use super::templates::{self, TemplateError, TemplateInput};
 use super::tree::{self, Entry, Node, Table, Value};
 use crate::diag::{did_you_mean, Diagnostic, Location};
 
-const TOP_LEVEL_KEYS: &[&str] = &["project", "project_id", "extends", "environment", "shared", "services"];
-const ENVIRONMENT_KEYS: &[&str] = &["name", "renamed_from"];
-const SERVICE_KEYS: &[&str] = &[
+mod service_settings;
+#[allow(unused_imports)] // the schema's test checks its keys against these
+pub(crate) use service_settings::{
+    railway_spelling_hint, BUILD_KEYS, CUSTOM_DOMAIN_KEYS, DEPLOY_KEYS, LIMITS_KEYS, NETWORKING_KEYS,
+    RAILWAY_DOMAIN_KEYS, REGISTRY_KEYS,
+};
+
+pub(crate) const TOP_LEVEL_KEYS: &[&str] = &["project", "project_id", "extends", "environment", "shared", "services"];
+pub(crate) const ENVIRONMENT_KEYS: &[&str] = &["name", "renamed_from"];
+pub(crate) const SERVICE_KEYS: &[&str] = &[
     "id",
     "renamed_from",
     "template",
@@ -26,9 +33,14 @@ const SERVICE_KEYS: &[&str] = &[
     "delete",
     "ignore",
     "variables",
+    "root_directory",
+    "build",
+    "deploy",
+    "networking",
+    "registry_credentials",
 ];
-const VOLUME_KEYS: &[&str] = &["mount"];
-const VARIABLE_KEYS: &[&str] =
+pub(crate) const VOLUME_KEYS: &[&str] = &["mount", "backups"];
+pub(crate) const VARIABLE_KEYS: &[&str] =
     &["value", "sensitive", "from_env", "allow_empty", "generate", "length", "alphabet", "preserve"];
 /// What a variable's value may be, as messages say it.
 const VALUE_TYPES: &str = "a string, a number, true/false or a table such as { from_env = \"NAME\" }";
@@ -143,7 +155,7 @@ impl Reader<'_> {
             self.problem(&entry.key_at, problem);
             return None;
         }
-        self.reject_unknown_keys(&own, SERVICE_KEYS, &format!("in [services.{name}]"));
+        self.reject_unknown_service_keys(&own, name, &format!("in [services.{name}]"));
         let template = own.get("template").and_then(|e| self.string(e, "template"));
         let template_at = own.get("template").map(|e| e.node.at.clone());
         let merged = match (&template, template_at) {
@@ -160,7 +172,7 @@ impl Reader<'_> {
                 match templates::expand(&input) {
                     Ok(mut base) => {
                         // The template's own keys are checked like the user's.
-                        self.reject_unknown_keys(&base, SERVICE_KEYS, &format!("in template `{template_name}`"));
+                        self.reject_unknown_service_keys(&base, name, &format!("in template `{template_name}`"));
                         own.remove("template");
                         own.remove("params");
                         tree::merge(&mut base, own);
@@ -190,11 +202,12 @@ impl Reader<'_> {
             renamed_from_entry.map(|e| self.names(NameKind::Service, e, "renamed_from")).unwrap_or_default();
         let renamed_from_at = renamed_from_entry.map(|e| e.node.at.clone());
         let source = self.source(name, &merged);
-        let volume = merged.get("volume").and_then(|e| self.volume(e));
+        let volume = merged.get("volume").and_then(|e| self.volume(e, name));
         let protect = merged.get("protect").and_then(|e| self.boolean(e, "protect"));
         let delete = merged.get("delete").and_then(|e| self.boolean(e, "delete")).unwrap_or(false);
         let ignore = merged.get("ignore").map(|e| self.globs(e)).unwrap_or_default();
         let variables = merged.get("variables").map(|e| self.variables(e, "variables")).unwrap_or_default();
+        let (settings, custom_domains_at) = self.settings(name, &merged, source.as_ref());
         Some(Service {
             name: name.to_string(),
             id,
@@ -207,7 +220,8 @@ impl Reader<'_> {
             delete,
             ignore,
             variables,
-            settings: Settings::default(),
+            settings,
+            custom_domains_at,
             at: entry.key_at.clone(),
         })
     }
@@ -260,9 +274,22 @@ impl Reader<'_> {
         }
     }
 
-    fn volume(&mut self, entry: &Entry) -> Option<Volume> {
+    fn volume(&mut self, entry: &Entry, service: &str) -> Option<Volume> {
         let table = self.table(entry, "volume")?;
-        self.reject_unknown_keys(table, VOLUME_KEYS, "in `volume`");
+        for (key, entry) in table.iter().filter(|(key, _)| !VOLUME_KEYS.contains(&key.as_str())) {
+            let hint = railway_spelling_hint(key, Some("volume"), service).unwrap_or_else(|| {
+                match did_you_mean(key, VOLUME_KEYS.iter().copied()) {
+                    Some(close) => format!("did you mean `{close}`?"),
+                    None => format!("known keys here: {}", VOLUME_KEYS.join(", ")),
+                }
+            });
+            self.push(
+                Diagnostic::error(format!("unknown key `{key}` in `volume`"))
+                    .at(entry.key_at.clone())
+                    .label("unknown key")
+                    .hint(hint),
+            );
+        }
         let Some(mount_entry) = table.get("mount") else {
             self.push(
                 Diagnostic::error("`volume` has no `mount`")
@@ -455,12 +482,37 @@ impl Reader<'_> {
         }
     }
 
-    /// `params` of a template, as JSON for handlebars.
+    /// `params` of a template, as JSON for handlebars. The params railform's templates share
+    /// are checked here, where they are written: `public` (true or false), `backups` (backup
+    /// schedules) and `pool_mode`; a bad one is left out of the rendering.
     fn params(&mut self, entry: &Entry) -> serde_json::Value {
-        if self.table(entry, "params").is_none() {
+        let Some(table) = self.table(entry, "params") else {
             return serde_json::json!({});
+        };
+        let mut params = to_json(&entry.node);
+        let mut drop = Vec::new();
+        if let Some(public) = table.get("public") {
+            if self.boolean(public, "params.public").is_none() {
+                drop.push("public");
+            }
         }
-        to_json(&entry.node)
+        if let Some(backups) = table.get("backups") {
+            if self.backup_param(backups).is_none() {
+                drop.push("backups");
+            }
+        }
+        if let Some(mode) = table.get("pool_mode") {
+            let choices = [("transaction", ()), ("session", ()), ("statement", ())];
+            if self.choice(mode, "params.pool_mode", &choices).is_none() {
+                drop.push("pool_mode");
+            }
+        }
+        if let serde_json::Value::Object(map) = &mut params {
+            for key in drop {
+                map.remove(key);
+            }
+        }
+        params
     }
 
     fn template_error(&mut self, at: &Location, error: TemplateError) {
@@ -608,6 +660,27 @@ impl Reader<'_> {
                 .label(format!("expected {expected}"))
                 .hint(format!("change `{what}` to {expected}")),
         );
+    }
+
+    /// Unknown keys of a service table, with railway.toml's spellings pointed at railform's.
+    fn reject_unknown_service_keys(&mut self, table: &Table, service: &str, place: &str) {
+        for (key, entry) in table {
+            if SERVICE_KEYS.contains(&key.as_str()) {
+                continue;
+            }
+            let hint = railway_spelling_hint(key, None, service).unwrap_or_else(|| {
+                match did_you_mean(key, SERVICE_KEYS.iter().copied()) {
+                    Some(close) => format!("did you mean `{close}`?"),
+                    None => format!("known keys here: {}", SERVICE_KEYS.join(", ")),
+                }
+            });
+            self.push(
+                Diagnostic::error(format!("unknown key `{key}` {place}"))
+                    .at(entry.key_at.clone())
+                    .label("unknown key")
+                    .hint(hint),
+            );
+        }
     }
 
     fn reject_unknown_keys(&mut self, table: &Table, allowed: &[&str], place: &str) {

@@ -28,16 +28,22 @@ impl Secrets {
             let variables = environment
                 .shared
                 .iter()
-                .chain(environment.services.values().filter(|s| !s.delete).flat_map(|s| s.variables.iter()));
-            for (name, variable) in variables {
-                let VariableValue::FromEnv { name: env_name, allow_empty } = &variable.value else { continue };
+                .chain(environment.services.values().filter(|s| !s.delete).flat_map(|s| s.variables.iter()))
+                .map(|(name, variable)| (name.as_str(), &variable.value, Some(&variable.at)));
+            // A registry password is a secret like any other.
+            let registry = environment.services.values().filter(|s| !s.delete).filter_map(|s| {
+                let credentials = s.settings.registry_credentials.as_ref()?;
+                Some(("registry_credentials.password", &credentials.password, credentials.password_at.as_ref()))
+            });
+            for (name, value, at) in variables.chain(registry) {
+                let VariableValue::FromEnv { name: env_name, allow_empty } = value else { continue };
                 if secrets.contains_key(env_name) {
                     continue;
                 }
                 match lookup(env_name) {
                     Some(value) if value.is_empty() && !allow_empty => diagnostics.push(
                         Diagnostic::error(format!("`{name}` reads ${env_name}, which is set but empty"))
-                            .at(variable.at.clone())
+                            .at_opt(at.cloned())
                             .label("from_env")
                             .hint(format!(
                                 "set {env_name} to the secret (in CI: check the secret exists), or write \
@@ -50,7 +56,7 @@ impl Secrets {
                         }
                         Err(problem) => diagnostics.push(
                             Diagnostic::error(format!("{} (read from ${env_name})", problem.message))
-                                .at(variable.at.clone())
+                                .at_opt(at.cloned())
                                 .label(problem.label)
                                 .hint(problem.hint),
                         ),
@@ -59,7 +65,7 @@ impl Secrets {
                         Diagnostic::error(format!(
                             "`{name}` reads ${env_name}, which is not set in railform's environment"
                         ))
-                        .at(variable.at.clone())
+                        .at_opt(at.cloned())
                         .label("from_env")
                         .hint(format!("export {env_name}=… before running railform (in CI: a masked secret)")),
                     ),

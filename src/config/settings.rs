@@ -11,6 +11,9 @@ use std::collections::BTreeMap;
 
 use serde_json::{json, Value};
 
+use super::model::VariableValue;
+use crate::diag::Location;
+
 /// Everything §2.1 lets a file say about a service besides its source, volume mount and
 /// variables.
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -24,6 +27,38 @@ pub struct Settings {
     pub networking: Option<Networking>,
     /// `volume.backups`: backup schedules of the service's volume.
     pub volume_backups: Option<Vec<BackupSchedule>>,
+    /// `registry_credentials`: how Railway pulls a private image (`deploy.registryCredentials`
+    /// in Railway's EnvironmentConfig). Not a [`Leaf`]: the password is a secret, resolved when
+    /// planning like a `from_env` variable. Image services only.
+    pub registry_credentials: Option<RegistryCredentials>,
+}
+
+/// `registry_credentials = { username = "…", password = { from_env = "…" } }`. `Debug` never
+/// shows the password, whatever its form; equality ignores where it was written.
+#[derive(Clone)]
+pub struct RegistryCredentials {
+    pub username: String,
+    /// Any variable form but `generate`; a plain string is treated as sensitive.
+    pub password: VariableValue,
+    /// Where the password is written (for a `from_env` that is not set).
+    pub password_at: Option<Location>,
+}
+
+impl PartialEq for RegistryCredentials {
+    fn eq(&self, other: &Self) -> bool {
+        self.username == other.username && self.password == other.password
+    }
+}
+
+impl std::fmt::Debug for RegistryCredentials {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let password = match &self.password {
+            VariableValue::FromEnv { name, .. } => format!("from_env({name})"),
+            VariableValue::Preserve => "preserve".to_string(),
+            _ => "***".to_string(),
+        };
+        f.debug_struct("RegistryCredentials").field("username", &self.username).field("password", &password).finish()
+    }
 }
 
 #[derive(Debug, Clone, Default, PartialEq)]

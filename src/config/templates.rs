@@ -18,6 +18,10 @@ use crate::diag::{printable, SourceFile};
 pub const BUILTIN: &[(&str, &str)] = &[
     ("postgres", include_str!("../../templates/postgres.toml.hbs")),
     ("redis", include_str!("../../templates/redis.toml.hbs")),
+    ("mysql", include_str!("../../templates/mysql.toml.hbs")),
+    ("mongo", include_str!("../../templates/mongo.toml.hbs")),
+    ("pgbouncer", include_str!("../../templates/pgbouncer.toml.hbs")),
+    ("qdrant", include_str!("../../templates/qdrant.toml.hbs")),
 ];
 
 /// Why a template could not be used.
@@ -52,6 +56,7 @@ pub fn expand(input: &TemplateInput<'_>) -> Result<Table, TemplateError> {
     let mut handlebars = Handlebars::new();
     handlebars.set_strict_mode(false);
     handlebars.register_escape_fn(escape_toml_string);
+    handlebars.register_helper("required", Box::new(required));
     let render_error = |message: String| TemplateError::Render {
         name: input.name.to_string(),
         origin: origin.clone(),
@@ -66,11 +71,33 @@ pub fn expand(input: &TemplateInput<'_>) -> Result<Table, TemplateError> {
         let at = error.line_no.zip(error.column_no);
         render_error(format!("failed to render{}: {}", position(at), error.reason()))
     })?;
-    let file = SourceFile::new(Path::new(&format!("{origin} (rendered for {})", input.service)), rendered);
+    let file =
+        SourceFile::rendered_template(Path::new(&format!("{origin} (rendered for {})", input.service)), rendered);
     tree::parse(&file).map_err(|diagnostics| TemplateError::Toml {
         name: input.name.to_string(),
         message: diagnostics.iter().map(|d| d.short()).collect::<Vec<_>>().join("; "),
     })
+}
+
+/// `{{required params.postgres "postgres"}}`: the value, or an error naming the missing param.
+fn required(
+    helper: &handlebars::Helper<'_>,
+    _: &Handlebars<'_>,
+    _: &handlebars::Context,
+    _: &mut handlebars::RenderContext<'_, '_>,
+    out: &mut dyn handlebars::Output,
+) -> handlebars::HelperResult {
+    let name = helper.param(1).and_then(|p| p.value().as_str()).unwrap_or("?").to_string();
+    match helper.param(0).map(|p| p.value()) {
+        Some(serde_json::Value::String(value)) if !value.is_empty() => {
+            out.write(&escape_toml_string(value))?;
+            Ok(())
+        }
+        _ => Err(handlebars::RenderErrorReason::Other(format!(
+            "needs `params.{name}`: write params = {{ {name} = \"…\" }}"
+        ))
+        .into()),
+    }
 }
 
 /// ` at line L, column C`, when known.

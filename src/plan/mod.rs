@@ -313,7 +313,10 @@ pub enum Operation {
         service: Id,
         environment: Id,
     },
+    /// Creates a volume mounted into the instance; `key` names its id for later changes of the
+    /// plan (its backup schedules).
     CreateVolume {
+        key: String,
         project: Id,
         service: Id,
         environment: Id,
@@ -365,6 +368,8 @@ pub enum PatchEntry {
     /// A setting at `path` of the service's entry (`["deploy", "startCommand"]`); `null` removes
     /// it (an undeclared custom domain or TCP proxy, with `--prune`).
     Setting { path: Vec<String>, value: serde_json::Value },
+    /// `volumeMounts.<volume>.backupSchedules` of a volume that may be created by this plan.
+    VolumeBackups { volume: Id, schedules: Vec<String> },
 }
 
 /// A live object the files do not declare.

@@ -247,6 +247,11 @@ impl<'m, 'l> ProjectDiff<'m, 'l> {
         }
     }
 
+    /// The key of the volume this plan creates for `service` in `environment`.
+    pub(super) fn volume_key(&self, environment: &str, service: &str) -> String {
+        self.key(&format!("volume:{environment}/{service}"))
+    }
+
     /// The key of something this plan creates: scoped to the project, so two new projects
     /// that both have a `dev` or an `api` never share one.
     fn key(&self, what: &str) -> String {

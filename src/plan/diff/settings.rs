@@ -173,8 +173,7 @@ impl<'m, 'l> ProjectDiff<'m, 'l> {
         changed
     }
 
-    /// Backup schedules of the service's live volume (a volume this plan creates gets them on the
-    /// next apply, once Railway has given it an id).
+    /// Backup schedules of the service's volume: the live one, or the one this plan creates.
     fn diff_backups(
         &mut self,
         environment: &EnvironmentMatch<'m, 'l>,
@@ -183,15 +182,20 @@ impl<'m, 'l> ProjectDiff<'m, 'l> {
         settings: &Settings,
         live: Option<&'l LiveInstance>,
     ) -> bool {
-        let (Some(wanted), Some(mount)) = (&settings.volume_backups, live.and_then(|i| i.volume_mounts.first())) else {
-            return false;
-        };
-        let mut names: Vec<&str> = wanted.iter().map(|b| b.railway_name()).collect();
+        let Some(wanted) = &settings.volume_backups else { return false };
+        let mut names: Vec<String> = wanted.iter().map(|b| b.railway_name().to_string()).collect();
         names.sort_unstable();
         names.dedup();
-        let path = vec!["volumeMounts".to_string(), mount.volume_id.clone(), "backupSchedules".to_string()];
-        let current = live.and_then(|i| at_path(&i.settings, &path));
+        let (volume, current) = match live.and_then(|i| i.volume_mounts.first()) {
+            Some(mount) => {
+                let path = ["volumeMounts".to_string(), mount.volume_id.clone(), "backupSchedules".to_string()];
+                (Id::Live(mount.volume_id.clone()), live.and_then(|i| at_path(&i.settings, &path)).cloned())
+            }
+            None if service.volume.is_some() => (Id::New(self.volume_key(&environment.name, &service.name)), None),
+            None => return false,
+        };
         let mut current_names: Vec<String> = current
+            .as_ref()
             .and_then(Value::as_array)
             .map(|list| list.iter().filter_map(|v| v.as_str().map(str::to_string)).collect())
             .unwrap_or_default();
@@ -199,11 +203,21 @@ impl<'m, 'l> ProjectDiff<'m, 'l> {
         if current_names == names {
             return false;
         }
-        let change = self
-            .setting_change(environment, service, "volume.backups", Action::Update, service_id, path, json!(names))
-            .values(current.map(shown), Some(shown(&json!(names))))
-            .because("backup schedules of the volume");
-        self.add(change);
+        let operation = Operation::Patch {
+            environment: environment.id.clone(),
+            service: Some(service_id.clone()),
+            entry: PatchEntry::VolumeBackups { volume, schedules: names.clone() },
+        };
+        let address = format!("{}/{}/volume.backups", environment.name, service.name);
+        let action = if current.is_some() { Action::Update } else { Action::Create };
+        self.add(
+            Change::new(&self.project_name, address, action, Kind::Setting, operation)
+                .in_environment(&environment.name)
+                .of_service(&service.name)
+                .named("volume.backups")
+                .values(current.as_ref().map(shown), Some(shown(&json!(names))))
+                .because("backup schedules of the volume"),
+        );
         true
     }
 

@@ -84,6 +84,7 @@ impl<'m, 'l> ProjectDiff<'m, 'l> {
             let mounts = live_instance.map(|i| i.volume_mounts.as_slice()).unwrap_or(&[]);
             if mounts.is_empty() {
                 let operation = Operation::CreateVolume {
+                    key: self.volume_key(&environment.name, &service.name),
                     project: self.project_id.clone(),
                     service: service_id.clone(),
                     environment: environment.id.clone(),
