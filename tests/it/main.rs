@@ -22,6 +22,7 @@ mod references;
 mod rollout;
 mod secrets;
 mod seed;
+mod settings;
 mod settings_config;
 mod staged;
 mod tampering;

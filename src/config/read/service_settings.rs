@@ -238,7 +238,7 @@ impl Reader<'_> {
             )
         });
         let dockerfile_path = table.get("dockerfile_path").and_then(|entry| {
-            if builder != Some(Builder::Dockerfile) && !builder_entry.is_some_and(|_| builder.is_none()) {
+            if builder != Some(Builder::Dockerfile) && builder_entry.is_none_or(|_| builder.is_some()) {
                 let found = match builder {
                     Some(other) => format!("the builder is `{}`", other.railway_name().to_lowercase()),
                     None => "no builder is set".to_string(),

@@ -22,6 +22,12 @@ impl<'m, 'l> ProjectDiff<'m, 'l> {
         live: Option<&'l LiveInstance>,
     ) -> bool {
         let live_settings = live.map_or(&Value::Null, |instance| &instance.settings);
+        if service.settings.registry_credentials.is_some() {
+            self.warnings.push(format!(
+                "{}/{}: registry_credentials are checked but not applied yet; set them in Railway's dashboard",
+                environment.name, service.name
+            ));
+        }
         let mut changed = false;
         for leaf in service.settings.leaves() {
             let current = at_path(live_settings, &leaf.path);
