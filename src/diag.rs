@@ -28,7 +28,12 @@ pub struct SourceFile {
 
 impl SourceFile {
     pub fn new(path: &Path, text: String) -> Arc<Self> {
-        Arc::new(SourceFile { path: path.display().to_string(), text, redacted: Mutex::new(Vec::new()), template: false })
+        Arc::new(SourceFile {
+            path: path.display().to_string(),
+            text,
+            redacted: Mutex::new(Vec::new()),
+            template: false,
+        })
     }
 
     /// The text a service template rendered, named `path` in messages.

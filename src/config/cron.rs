@@ -42,7 +42,9 @@ pub fn check(text: &str) -> Result<(), CronProblem> {
             Err(problem) => {
                 return Err(CronProblem {
                     message: format!("the {name} field `{field}` {problem}"),
-                    hint: format!("{name} values run from {low} to {high}; a field is *, N, A-B, */S, A-B/S or a comma list"),
+                    hint: format!(
+                        "{name} values run from {low} to {high}; a field is *, N, A-B, */S, A-B/S or a comma list"
+                    ),
                 })
             }
         }

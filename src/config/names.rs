@@ -220,9 +220,8 @@ pub const REGIONS: &[(&str, &str)] = &[
 /// domains are not custom domains.
 pub fn check_domain(domain: &str) -> Result<(), Problem> {
     let shown = shorten(domain);
-    let problem = |message: String, label: &'static str, hint: &str| {
-        Err(Problem { message, label, hint: hint.to_string() })
-    };
+    let problem =
+        |message: String, label: &'static str, hint: &str| Err(Problem { message, label, hint: hint.to_string() });
     let example = "write a host name such as \"api.acme.com\" (or \"*.acme.com\" for a wildcard)";
     if domain.chars().any(|c| c.is_ascii_uppercase()) && check_domain(&domain.to_ascii_lowercase()).is_ok() {
         return problem(
@@ -257,11 +256,7 @@ pub fn check_domain(domain: &str) -> Result<(), Problem> {
         return problem(format!("`{shown}` is not a valid domain name"), "invalid domain", example);
     }
     if labels.last().is_some_and(|tld| tld.bytes().all(|b| b.is_ascii_digit())) {
-        return problem(
-            format!("`{shown}` is an IP address, not a domain name"),
-            "not a domain",
-            example,
-        );
+        return problem(format!("`{shown}` is an IP address, not a domain name"), "not a domain", example);
     }
     if bare == "railway.app" || bare.ends_with(".railway.app") || bare.ends_with(".railway.internal") {
         return problem(
@@ -330,9 +325,18 @@ mod tests {
         for good in ["api.acme.com", "*.acme.com", "a-b.c0.io", "xn--bcher-kva.example"] {
             assert_eq!(check_domain(good), Ok(()), "{good}");
         }
-        for bad in
-            ["acme", "API.acme.com", "https://api.acme.com", "api.acme.com:443", "*.*.acme.com", "-a.com", "a..com", "1.2.3.4", "x.up.railway.app", "a_b.com"]
-        {
+        for bad in [
+            "acme",
+            "API.acme.com",
+            "https://api.acme.com",
+            "api.acme.com:443",
+            "*.*.acme.com",
+            "-a.com",
+            "a..com",
+            "1.2.3.4",
+            "x.up.railway.app",
+            "a_b.com",
+        ] {
             assert!(check_domain(bad).is_err(), "{bad}");
         }
         assert_eq!(check_repo_field("repo", "acme/platform"), Ok(()));

@@ -277,9 +277,11 @@ impl Reader<'_> {
     fn volume(&mut self, entry: &Entry, service: &str) -> Option<Volume> {
         let table = self.table(entry, "volume")?;
         for (key, entry) in table.iter().filter(|(key, _)| !VOLUME_KEYS.contains(&key.as_str())) {
-            let hint = railway_spelling_hint(key, Some("volume"), service).unwrap_or_else(|| match did_you_mean(key, VOLUME_KEYS.iter().copied()) {
-                Some(close) => format!("did you mean `{close}`?"),
-                None => format!("known keys here: {}", VOLUME_KEYS.join(", ")),
+            let hint = railway_spelling_hint(key, Some("volume"), service).unwrap_or_else(|| {
+                match did_you_mean(key, VOLUME_KEYS.iter().copied()) {
+                    Some(close) => format!("did you mean `{close}`?"),
+                    None => format!("known keys here: {}", VOLUME_KEYS.join(", ")),
+                }
             });
             self.push(
                 Diagnostic::error(format!("unknown key `{key}` in `volume`"))

@@ -180,10 +180,8 @@ fn build() -> Value {
 }
 
 fn deploy(regions: &[&str]) -> Value {
-    let region_properties: Map<String, Value> = regions
-        .iter()
-        .map(|region| (region.to_string(), integer("Replicas in this region.", 1, 50)))
-        .collect();
+    let region_properties: Map<String, Value> =
+        regions.iter().map(|region| (region.to_string(), integer("Replicas in this region.", 1, 50))).collect();
     strict(
         "How the service runs. Replaces railway.toml's [deploy].",
         json!({
@@ -277,7 +275,10 @@ mod tests {
         assert_eq!(keys(&defs["deploy"]), sorted(read::DEPLOY_KEYS));
         assert_eq!(keys(&defs["deploy"]["properties"]["limits"]), sorted(read::LIMITS_KEYS));
         assert_eq!(keys(&defs["networking"]), sorted(read::NETWORKING_KEYS));
-        assert_eq!(keys(&defs["networking"]["properties"]["railway_domain"]["anyOf"][1]), sorted(read::RAILWAY_DOMAIN_KEYS));
+        assert_eq!(
+            keys(&defs["networking"]["properties"]["railway_domain"]["anyOf"][1]),
+            sorted(read::RAILWAY_DOMAIN_KEYS)
+        );
         assert_eq!(
             keys(&defs["networking"]["properties"]["custom_domains"]["items"]["anyOf"][1]),
             sorted(read::CUSTOM_DOMAIN_KEYS)

@@ -71,7 +71,8 @@ pub fn expand(input: &TemplateInput<'_>) -> Result<Table, TemplateError> {
         let at = error.line_no.zip(error.column_no);
         render_error(format!("failed to render{}: {}", position(at), error.reason()))
     })?;
-    let file = SourceFile::rendered_template(Path::new(&format!("{origin} (rendered for {})", input.service)), rendered);
+    let file =
+        SourceFile::rendered_template(Path::new(&format!("{origin} (rendered for {})", input.service)), rendered);
     tree::parse(&file).map_err(|diagnostics| TemplateError::Toml {
         name: input.name.to_string(),
         message: diagnostics.iter().map(|d| d.short()).collect::<Vec<_>>().join("; "),

@@ -185,7 +185,7 @@ fn an_overlay_changes_settings_of_one_environment_only() {
     assert_eq!(prod_networking.railway_domain, None, "false in an overlay removes the generated domain");
     assert_eq!(prod_networking.custom_domains, [CustomDomain { domain: "api.acme.com".into(), port: None }]);
     let (dev_db, prod_db) = (service(&model, "dev", "db"), service(&model, "prod", "db"));
-    assert_eq!(dev_db.settings.networking.as_ref().unwrap().tcp_proxy, Vec::<u16>::new(), "private by default");
+    assert_eq!(dev_db.settings.networking, None, "private by default: networking left to the dashboard");
     assert_eq!(dev_db.settings.volume_backups, None);
     assert_eq!(prod_db.settings.networking.as_ref().unwrap().tcp_proxy, [5432]);
     assert_eq!(prod_db.settings.volume_backups, Some(vec![BackupSchedule::Daily]));
@@ -232,7 +232,7 @@ fn every_builtin_template_validates_and_reproduces_railways_template() {
     assert_eq!(mongo.source, Some(Source::Image("mongo:7.0".into())));
     assert_eq!(mongo.volume.as_ref().unwrap().mount, "/data/db");
     assert!(mongo.settings.deploy.start_command.as_deref().unwrap().contains("--ipv6 --bind_ip ::,0.0.0.0"));
-    assert_eq!(mongo.settings.networking.as_ref().unwrap().tcp_proxy, Vec::<u16>::new());
+    assert_eq!(mongo.settings.networking, None);
     assert_eq!(
         literal(mongo, "MONGO_URL"),
         "mongodb://$<<MONGO_INITDB_ROOT_USERNAME>>:$<<MONGO_INITDB_ROOT_PASSWORD>>@$<<RAILWAY_PRIVATE_DOMAIN>>:27017"
@@ -241,7 +241,13 @@ fn every_builtin_template_validates_and_reproduces_railways_template() {
     let model = from_template("redis", "{ public = true }", "");
     let redis = service(&model, "dev", "svc");
     assert_eq!(redis.settings.networking.as_ref().unwrap().tcp_proxy, [6379]);
-    assert!(redis.settings.deploy.start_command.as_deref().unwrap().contains("redis-server --requirepass $REDIS_PASSWORD"));
+    assert!(redis
+        .settings
+        .deploy
+        .start_command
+        .as_deref()
+        .unwrap()
+        .contains("redis-server --requirepass $REDIS_PASSWORD"));
     // qdrant: public by default, as Railway's
     let model = from_template("qdrant", "{}", "");
     let qdrant = service(&model, "dev", "svc");
@@ -266,7 +272,7 @@ fn every_builtin_template_validates_and_reproduces_railways_template() {
     );
     assert_eq!(literal(pooler, "DATABASE_UNPOOLED_URL"), "$<<db.DATABASE_URL>>");
     assert!(!pooler.variables.contains_key("DATABASE_PUBLIC_URL"), "public URLs only with public = true");
-    assert_eq!(pooler.settings.networking.as_ref().unwrap().tcp_proxy, Vec::<u16>::new());
+    assert_eq!(pooler.settings.networking, None);
     let model = from_template("pgbouncer", "{ postgres = \"db\", public = true, pool_mode = \"session\" }", "");
     let public = service(&model, "dev", "svc");
     assert_eq!(public.settings.networking.as_ref().unwrap().tcp_proxy, [5432]);
@@ -357,7 +363,7 @@ fn the_example_uses_the_settings_the_way_the_issue_asks() {
         assert_eq!(deploy.pre_deploy_command.as_deref(), Some(&["npx prisma migrate deploy".to_string()][..]));
         assert_eq!(deploy.healthcheck_path.as_deref(), Some("/health"));
         let db = service(&model, environment, "platform-db");
-        let public = db.settings.networking.as_ref().unwrap().tcp_proxy == [5432];
+        let public = db.settings.networking.as_ref().is_some_and(|n| n.tcp_proxy == [5432]);
         assert_eq!(public, environment == "dev", "{environment}: Postgres is public only in dev");
         let backups = db.settings.volume_backups.as_ref().is_some_and(|b| b.contains(&BackupSchedule::Daily));
         assert_eq!(backups, environment == "prod", "{environment}: daily backups in prod");
@@ -396,12 +402,17 @@ fn the_schema_accepts_every_example_file_and_refuses_unknown_keys_and_wrong_enum
     for entry in std::fs::read_dir(&root).unwrap() {
         let path = entry.unwrap().path();
         let instance = as_json(&std::fs::read_to_string(&path).unwrap());
-        let errors: Vec<String> = validator.iter_errors(&instance).map(|e| format!("{e} at {}", e.instance_path())).collect();
+        let errors: Vec<String> =
+            validator.iter_errors(&instance).map(|e| format!("{e} at {}", e.instance_path())).collect();
         assert!(errors.is_empty(), "{}: {errors:?}", path.display());
         checked += 1;
     }
     assert_eq!(checked, 4);
-    assert!(validator.is_valid(&as_json(EVERY_KEY)), "{:?}", validator.iter_errors(&as_json(EVERY_KEY)).map(|e| e.to_string()).collect::<Vec<_>>());
+    assert!(
+        validator.is_valid(&as_json(EVERY_KEY)),
+        "{:?}",
+        validator.iter_errors(&as_json(EVERY_KEY)).map(|e| e.to_string()).collect::<Vec<_>>()
+    );
     for bad in [
         "[services.api.deploy]\nstartCommand = \"x\"\n",
         "[services.api]\nimgae = \"x\"\n",

@@ -164,7 +164,9 @@ impl Reader<'_> {
                     Diagnostic::error(format!("`root_directory` on `{name}`, which deploys an image"))
                         .at(entry.key_at.clone())
                         .label("repository sources only")
-                        .hint("an image has no repository to build from: remove `root_directory`, or deploy from `repo`"),
+                        .hint(
+                            "an image has no repository to build from: remove `root_directory`, or deploy from `repo`",
+                        ),
                 );
             }
             let directory = self.text(entry, "root_directory")?;
@@ -214,7 +216,10 @@ impl Reader<'_> {
             }
             self.registry_credentials(entry)
         });
-        (Settings { root_directory, build, deploy, networking, volume_backups, registry_credentials }, custom_domains_at)
+        (
+            Settings { root_directory, build, deploy, networking, volume_backups, registry_credentials },
+            custom_domains_at,
+        )
     }
 
     fn build(&mut self, service: &str, entry: &Entry) -> Build {
@@ -225,7 +230,11 @@ impl Reader<'_> {
             self.choice(
                 entry,
                 "build.builder",
-                &[("railpack", Builder::Railpack), ("dockerfile", Builder::Dockerfile), ("nixpacks", Builder::Nixpacks)],
+                &[
+                    ("railpack", Builder::Railpack),
+                    ("dockerfile", Builder::Dockerfile),
+                    ("nixpacks", Builder::Nixpacks),
+                ],
             )
         });
         let dockerfile_path = table.get("dockerfile_path").and_then(|entry| {
@@ -270,7 +279,11 @@ impl Reader<'_> {
             self.choice(
                 entry,
                 "deploy.restart_policy",
-                &[("always", RestartPolicy::Always), ("on_failure", RestartPolicy::OnFailure), ("never", RestartPolicy::Never)],
+                &[
+                    ("always", RestartPolicy::Always),
+                    ("on_failure", RestartPolicy::OnFailure),
+                    ("never", RestartPolicy::Never),
+                ],
             )
         });
         let restart_max_retries = table.get("restart_max_retries").and_then(|entry| {
@@ -282,16 +295,24 @@ impl Reader<'_> {
                     _ => "no `restart_policy` is set",
                 };
                 self.push(
-                    Diagnostic::error(format!("`restart_max_retries` without `restart_policy = \"on_failure\"`: {found}"))
-                        .at(entry.key_at.clone())
-                        .label("only counts with on_failure")
-                        .hint("set `restart_policy = \"on_failure\"`, or remove `restart_max_retries`"),
+                    Diagnostic::error(format!(
+                        "`restart_max_retries` without `restart_policy = \"on_failure\"`: {found}"
+                    ))
+                    .at(entry.key_at.clone())
+                    .label("only counts with on_failure")
+                    .hint("set `restart_policy = \"on_failure\"`, or remove `restart_max_retries`"),
                 );
             }
             self.integer(entry, "deploy.restart_max_retries", 0, INT_MAX, "retries")
         });
         let replicas = table.get("replicas").and_then(|entry| {
-            self.integer(entry, "deploy.replicas", 1, MAX_REPLICAS, "replicas (Railway's limit is 50 across all regions)")
+            self.integer(
+                entry,
+                "deploy.replicas",
+                1,
+                MAX_REPLICAS,
+                "replicas (Railway's limit is 50 across all regions)",
+            )
         });
         let regions = table.get("regions").and_then(|entry| {
             if let Some(replicas_entry) = table.get("replicas") {
@@ -439,9 +460,12 @@ impl Reader<'_> {
                         tcp_proxy.push(port);
                     }
                 }
-                Value::Integer(_) => {
-                    self.wrong_type(entry, "networking.tcp_proxy", "an array of ports, as in tcp_proxy = [5432]", &entry.node.value)
-                }
+                Value::Integer(_) => self.wrong_type(
+                    entry,
+                    "networking.tcp_proxy",
+                    "an array of ports, as in tcp_proxy = [5432]",
+                    &entry.node.value,
+                ),
                 other => self.wrong_type(entry, "networking.tcp_proxy", "an array of ports", other),
             }
         }
@@ -688,12 +712,9 @@ impl Reader<'_> {
     fn text(&mut self, entry: &Entry, what: &str) -> Option<String> {
         let text = self.string(entry, what)?;
         if text.trim().is_empty() {
-            self.push(
-                Diagnostic::error(format!("`{what}` is empty"))
-                    .at(entry.node.at.clone())
-                    .label("empty")
-                    .hint(format!("write a value, or remove `{}` to leave it unmanaged", what.rsplit('.').next().unwrap_or(what))),
-            );
+            self.push(Diagnostic::error(format!("`{what}` is empty")).at(entry.node.at.clone()).label("empty").hint(
+                format!("write a value, or remove `{}` to leave it unmanaged", what.rsplit('.').next().unwrap_or(what)),
+            ));
             return None;
         }
         if text.contains('\0') {
@@ -719,9 +740,7 @@ impl Reader<'_> {
         for (text, node) in items {
             if text.trim().is_empty() {
                 self.push(
-                    Diagnostic::error(format!("an empty string in `{what}`"))
-                        .at(node.at.clone())
-                        .hint("remove it"),
+                    Diagnostic::error(format!("an empty string in `{what}`")).at(node.at.clone()).hint("remove it"),
                 );
                 continue;
             }
@@ -734,7 +753,9 @@ impl Reader<'_> {
     fn version(&mut self, entry: &Entry, what: &str) -> Option<String> {
         let version = self.text(entry, what)?;
         let valid = version.split('.').count() >= 2
-            && version.split('.').all(|part| !part.is_empty() && part.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-'));
+            && version
+                .split('.')
+                .all(|part| !part.is_empty() && part.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-'));
         if !valid {
             self.push(
                 Diagnostic::error(format!("`{version}` is not a version"))
@@ -759,7 +780,9 @@ impl Reader<'_> {
             Some(name) => format!("railform writes it `\"{name}\"` (Railway's `{text}` in lowercase)"),
             None => match did_you_mean(&text, names.iter().copied()) {
                 Some(close) => format!("did you mean \"{close}\"?"),
-                None => format!("write one of: {}", names.iter().map(|n| format!("\"{n}\"")).collect::<Vec<_>>().join(", ")),
+                None => {
+                    format!("write one of: {}", names.iter().map(|n| format!("\"{n}\"")).collect::<Vec<_>>().join(", "))
+                }
             },
         };
         self.push(
