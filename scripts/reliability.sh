@@ -8,11 +8,15 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 log="$(mktemp)"
-trap 'rm -f "$log"' EXIT
+results="$(mktemp)"
+trap 'rm -f "$log" "$results"' EXIT
 started=$(date +%s)
 RAILFORM_RELIABILITY_LOG="$log" cargo test --test it -- \
-  faults:: crashes:: hostile:: fuzz:: secrets:: concurrency:: "$@"
+  faults:: crashes:: hostile:: fuzz:: secrets:: concurrency:: tampering:: hardening:: patches:: "$@" \
+  | tee "$results"
 seconds=$(( $(date +%s) - started ))
+# The run above fails (set -e, pipefail) unless every test passed.
+panics=$(grep -c "panicked at" "$results" || true)
 
 q() { jq -rs "$1" "$log"; }
 out=docs/RELIABILITY.md
@@ -33,7 +37,17 @@ out=docs/RELIABILITY.md
   q '[.[] | select(.suite=="hostile")] | "| Hostile input | `railform validate` on \(length) malformed or adversarial inputs (fixtures and generated), each in a child with a 60 s limit and `ulimit -v 4 GiB` | \(length) cases | \(map(select(.exit==1)) | length) clear errors, \(map(select(.exit==0)) | length) valid, 0 panics; slowest \(map(.seconds) | max) s; largest stderr \(map(.stderr_bytes) | max) bytes |"'
   echo "| Fuzz (stable) | proptest on \`config::load\` (256 arbitrary byte files, 256 TOML-like files) and the reference parser (4,096 arbitrary strings, 4,096 bracket soups) | 8,704 cases | no panic |"
   q '[.[] | select(.suite=="secrets")] | "| Secrets | \(.[0].secrets) distinctive secrets (from_env, sensitive literal, seeded password, generated secret, API token, a wrong token) searched in \(.[0].outputs_scanned) outputs | 1 | none found |"'
+  q '[.[] | select(.suite=="tampering-total")] | "| Tampered saved plans | `apply --plan` on a plan file edited in \(.[0].cases) ways (a value only in the operation, a swapped service id, an injected rename, variable delete or reference to the database password, a `from_env` secret redirected to a plain variable, an edited summary, a dropped change, an old version), each checked against the emulator'"'"'s request log | \(.[0].cases) | \(.[0].applied) applied; every one refused with only reads sent |"'
   q '[.[] | select(.suite=="concurrency")] | "| Concurrency | two `apply --yes` of the same files at once, from one folder and from two | \(length) races | one folder: \(map(select(.scenario=="one folder" and (.errors | length) > 0)) | length) second applies refused by the lock; two folders: \(map(select(.scenario=="two folders")) | map(.exits | map(select(.==1)) | length) | add) applies stopped with a clear error; all converged on the next apply |"'
+  echo
+  echo "Panics in the whole run: ${panics}."
+  echo
+  echo "## Every test of these suites"
+  echo
+  echo "Each passed in the run above (hostile paths, symlink loops, FIFOs, \`/proc\` files, control characters, empty"
+  echo "secrets, tampered plans, the emulator's budget and inspection tokens, staged changes):"
+  echo
+  grep -E '^test [a-z_]+::[a-z0-9_:]+ \.\.\. ok$' "$results" | sed -E 's/^test ([^ ]+) \.\.\. ok$/- `\1`/' | sort
   echo
   echo "## Faults: every run"
   echo

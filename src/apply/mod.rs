@@ -10,6 +10,7 @@
 
 pub mod lock;
 pub mod patch;
+pub mod rollout;
 pub mod values;
 pub mod verify;
 
@@ -18,7 +19,7 @@ use std::collections::BTreeMap;
 use anyhow::{anyhow, Context};
 use futures::StreamExt;
 
-use crate::plan::{About, Action, Change, Id, Operation, Plan, Summary};
+use crate::plan::{About, Action, Change, Id, Operation, PatchEntry, Plan, Summary};
 use crate::railway::operations::service_instance_update::ServiceInstanceUpdateInput;
 use crate::railway::{ApiError, Client, NewEnvironment, NewService, NewVolume};
 use crate::state::{self, LiveProject, ProjectSelector};
@@ -29,10 +30,12 @@ use values::ValueSources;
 pub struct ApplyOptions {
     /// Deploy each changed instance once at the end (`--no-deploy` turns it off).
     pub deploy: bool,
+    /// Follow the deployments (`--wait`, `--timeout`, `--rollback-on-failure`).
+    pub waiting: rollout::Waiting,
 }
 
 /// Receives what apply is doing, for a progress display.
-pub trait Progress {
+pub trait Progress: rollout::RolloutProgress {
     /// Apply is about to send `change` (the `index`-th of `total`).
     fn step(&self, index: usize, total: usize, change: &Change);
     /// Every change was sent.
@@ -44,10 +47,12 @@ pub trait Progress {
 pub struct Applied {
     /// The changes carried out (deploys started included), in order.
     pub done: Vec<About>,
+    /// Every deployment the rollout started, with how it ended.
+    pub deployments: Vec<rollout::Deployed>,
 }
 
 impl Applied {
-    fn record<'c>(&mut self, changes: impl IntoIterator<Item = &'c &'c Change>) {
+    pub(crate) fn record<'c>(&mut self, changes: impl IntoIterator<Item = &'c &'c Change>) {
         self.done.extend(changes.into_iter().map(|change| change.about.clone()));
     }
 
@@ -81,16 +86,18 @@ pub async fn execute(
     options: ApplyOptions,
     progress: &dyn Progress,
 ) -> Result<Applied, Interrupted> {
-    let mut executor = Executor { client, values, ids: BTreeMap::new(), applied: Applied::default() };
+    let mut executor =
+        Executor { client, values, waiting: options.waiting, ids: BTreeMap::new(), applied: Applied::default() };
     let changes: Vec<&Change> =
         plan.changes.iter().filter(|change| options.deploy || change.action != Action::Deploy).collect();
     let total = changes.len();
     let is_patch = |change: &&Change| matches!(change.operation, Operation::Patch { .. });
     let is_deploy = |change: &&Change| matches!(change.operation, Operation::Deploy { .. });
     // Changes are sorted by phase: direct changes, the patches, direct deletes, deploys.
-    let first_patch = changes.iter().position(is_patch).unwrap_or(total);
-    let after_patches = changes[first_patch..].iter().position(|c| !is_patch(c)).map_or(total, |i| first_patch + i);
     let first_deploy = changes.iter().position(is_deploy).unwrap_or(total);
+    let first_patch = changes[..first_deploy].iter().position(is_patch).unwrap_or(first_deploy);
+    let after_patches =
+        changes[first_patch..first_deploy].iter().position(|c| !is_patch(c)).map_or(first_deploy, |i| first_patch + i);
     let mut done = 0;
     if let Err(error) = executor.check_staged(plan, &changes[first_patch..after_patches]).await {
         return Err(Interrupted { applied: executor.applied, error });
@@ -132,6 +139,7 @@ const WRITES_IN_FLIGHT: usize = 4;
 struct Executor<'a> {
     client: &'a Client,
     values: &'a ValueSources<'a>,
+    waiting: rollout::Waiting,
     /// Ids of what this apply created, by the plan's keys.
     ids: BTreeMap<String, String>,
     applied: Applied,
@@ -149,8 +157,9 @@ impl Executor<'_> {
         }
     }
 
-    /// Sends the deploys (`index` of `total` is the first one's place), [`WRITES_IN_FLIGHT`] at
-    /// a time. Every deploy is tried; the first failure is returned after the others finished.
+    /// The rollout (see [`rollout`]): deploys in dependency order, followed with `--wait`.
+    /// A deploy Railway did not accept, or a deployment that failed, is an error naming
+    /// environment, service, status and deployment id, once every other deploy has ended.
     async fn deploy(
         &mut self,
         deploys: &[&Change],
@@ -158,37 +167,32 @@ impl Executor<'_> {
         total: usize,
         progress: &dyn Progress,
     ) -> anyhow::Result<()> {
-        let mut targets = Vec::with_capacity(deploys.len());
-        for change in deploys {
-            let Operation::Deploy { service, environment } = &change.operation else {
-                anyhow::bail!("{} is not a deploy", change.address);
-            };
-            targets.push((*change, self.id(environment)?, self.id(service)?));
+        if deploys.is_empty() {
+            return Ok(());
         }
-        let client = self.client;
-        let mut sent = futures::stream::iter(targets)
-            .map(|(change, environment, service)| async move {
-                let result = client.deploy_service_instance(&environment, &service).await;
-                (change, result)
+        progress.step(index, total, deploys[0]);
+        let ids = |id: &Id| self.id(id);
+        let deployed = rollout::run(self.client, deploys, &ids, self.waiting, progress).await?;
+        let failed: Vec<String> = deployed
+            .iter()
+            .filter(|d| d.failed())
+            .map(|d| {
+                let id = d.deployment_id.as_deref().map_or(String::new(), |id| format!(" (deployment {id})"));
+                let back = d.rolled_back_to.as_deref().map_or(String::new(), |id| format!(", rolled back to {id}"));
+                format!("environment {}, service {}: {}{id}{back}", d.environment, d.service, d.status)
             })
-            .buffer_unordered(WRITES_IN_FLIGHT);
-        let mut first_error = None;
-        let mut done = index;
-        while let Some((change, result)) = sent.next().await {
-            progress.step(done, total, change);
-            done += 1;
-            match result {
-                Ok(_) => {
-                    self.applied.record([&change]);
-                }
-                Err(error) => {
-                    if first_error.is_none() {
-                        first_error = Some(anyhow::Error::new(error).context(format!("deploying {}", change.address)));
-                    }
-                }
+            .collect();
+        for change in deploys {
+            if deployed.iter().any(|d| d.address == change.address && !d.failed()) {
+                self.applied.record([change]);
             }
         }
-        first_error.map_or(Ok(()), Err)
+        self.applied.deployments = deployed;
+        if failed.is_empty() {
+            Ok(())
+        } else {
+            Err(anyhow::anyhow!("{} deployment(s) did not succeed:\n  {}", failed.len(), failed.join("\n  ")))
+        }
     }
 
     /// Changes that go one by one, in plan order.
@@ -261,8 +265,9 @@ impl Executor<'_> {
                 .iter()
                 .copied()
                 .filter(|c| {
-                    matches!(&c.operation, Operation::Patch { environment: Id::Live(id), service, .. }
-                    if *id == environment.id && !matches!(service, Some(Id::New(_))))
+                    matches!(&c.operation, Operation::Patch { environment: Id::Live(id), service, entry }
+                    if *id == environment.id && !matches!(service, Some(Id::New(_)))
+                        && !matches!(entry, PatchEntry::VolumeBackups { volume: Id::New(_), .. }))
                 })
                 .collect();
             if ours.is_empty() {
@@ -381,7 +386,7 @@ impl Executor<'_> {
                     )
                     .await?;
             }
-            Operation::CreateVolume { project, service, environment, mount } => {
+            Operation::CreateVolume { key, project, service, environment, mount } => {
                 let new = NewVolume {
                     project_id: self.id(project)?,
                     service_id: self.id(service)?,
@@ -389,21 +394,39 @@ impl Executor<'_> {
                     environment_id: Some(self.id(environment)?),
                 };
                 let environment_id = new.environment_id.clone().unwrap_or_default();
-                create_or_find(
+                let volume_id = create_or_find(
                     client,
                     client.create_volume(&new),
                     &ProjectSelector::Id(new.project_id.clone()),
-                    |_| (),
+                    |created| created.id,
                     |project| {
-                        let mounted = project
+                        let mount = project
                             .environment(&environment_id)
                             .and_then(|e| e.instance(&new.service_id))
-                            .is_some_and(|i| i.volume_mounts.iter().any(|m| m.mount_path == *mount));
-                        mounted.then_some(())
+                            .and_then(|i| i.volume_mounts.iter().find(|m| m.mount_path == *mount));
+                        mount.map(|m| m.volume_id.clone())
                     },
                     &format!("the volume at {mount}"),
                 )
                 .await?;
+                self.ids.insert(key.clone(), volume_id);
+            }
+            Operation::CreateServiceDomain { service, environment, port } => {
+                let (service_id, environment_id) = (self.id(service)?, self.id(environment)?);
+                match client.create_service_domain(&environment_id, &service_id, *port).await {
+                    Ok(_) => {}
+                    Err(lost @ ApiError::Ambiguous { .. }) => {
+                        // The answer was lost: the domain exists if the instance has one now.
+                        let config = client.environment_config(&environment_id).await?;
+                        let domains = config.pointer(&format!("/services/{service_id}/networking/serviceDomains"));
+                        if domains.and_then(serde_json::Value::as_object).is_none_or(|d| d.is_empty()) {
+                            return Err(anyhow::Error::new(lost).context(
+                                "creating the domain: the answer was lost and it does not exist; run apply again",
+                            ));
+                        }
+                    }
+                    Err(error) => return Err(error.into()),
+                }
             }
             Operation::RenameService { service, name } => client.rename_service(&self.id(service)?, name).await?,
             Operation::DeleteService { service } => client.delete_service(&self.id(service)?).await?,

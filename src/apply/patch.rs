@@ -48,8 +48,26 @@ struct ServicePatch {
     /// `None` (`null` on the wire) deletes the variable.
     #[serde(skip_serializing_if = "BTreeMap::is_empty")]
     variables: BTreeMap<String, Option<VariableEntry>>,
-    #[serde(skip_serializing_if = "Map::is_empty")]
-    source: Map<String, Value>,
+    /// `source`, `build`, `deploy`, `networking`, `volumeMounts`: settings at their paths.
+    #[serde(flatten)]
+    settings: Map<String, Value>,
+}
+
+impl ServicePatch {
+    /// Sets `value` at `path` (`["deploy", "startCommand"]`), making the maps on the way.
+    fn set(&mut self, path: &[String], value: Value) {
+        let Some((last, parents)) = path.split_last() else { return };
+        let mut map = &mut self.settings;
+        for key in parents {
+            let entry = map.entry(key.clone()).or_insert_with(|| Value::Object(Map::new()));
+            if !entry.is_object() {
+                *entry = Value::Object(Map::new());
+            }
+            let Value::Object(inner) = entry else { return };
+            map = inner;
+        }
+        map.insert(last.clone(), value);
+    }
 }
 
 #[derive(Serialize)]
@@ -107,12 +125,25 @@ pub fn build(
                 let Some(service_id) = service_id.as_deref() else {
                     anyhow::bail!("{}: a source belongs to a service", change.address);
                 };
-                let source = &mut document.services.entry(service_id.to_string()).or_default().source;
+                let service = document.services.entry(service_id.to_string()).or_default();
                 for (key, value) in [("image", image), ("repo", repo), ("branch", branch)] {
                     if let Some(value) = value {
-                        source.insert(key.to_string(), Value::String(value.clone()));
+                        service.set(&["source".to_string(), key.to_string()], Value::String(value.clone()));
                     }
                 }
+            }
+            PatchEntry::VolumeBackups { volume, schedules } => {
+                let Some(service_id) = service_id.as_deref() else {
+                    anyhow::bail!("{}: a volume belongs to a service", change.address);
+                };
+                let path = ["volumeMounts".to_string(), ids(volume)?, "backupSchedules".to_string()];
+                document.services.entry(service_id.to_string()).or_default().set(&path, serde_json::json!(schedules));
+            }
+            PatchEntry::Setting { path, value } => {
+                let Some(service_id) = service_id.as_deref() else {
+                    anyhow::bail!("{}: a setting belongs to a service", change.address);
+                };
+                document.services.entry(service_id.to_string()).or_default().set(path, value.clone());
             }
         }
     }

@@ -36,6 +36,17 @@ pub struct EmulatorArgs {
     /// Seed for the fault injector, so a failing run can be replayed.
     #[arg(long)]
     pub seed: Option<u64>,
+    /// Seconds a deployment takes from INITIALIZING through BUILDING and DEPLOYING (a third
+    /// each) to SUCCESS, FAILED or CRASHED; 0 (the default) ends it at once. Fractions allowed.
+    #[arg(long, default_value_t = 0.0, value_parser = parse_seconds)]
+    pub deploy_seconds: f64,
+}
+
+fn parse_seconds(text: &str) -> Result<f64, String> {
+    match text.parse::<f64>() {
+        Ok(seconds) if seconds.is_finite() && (0.0..=86_400.0).contains(&seconds) => Ok(seconds),
+        _ => Err(format!("{text} is not a number of seconds from 0 to 86400")),
+    }
 }
 
 impl From<&EmulatorArgs> for Settings {
@@ -49,6 +60,7 @@ impl From<&EmulatorArgs> for Settings {
             rate_limit: args.rate_limit,
             rename_policy: args.rename_policy,
             seed: args.seed,
+            deploy_duration: Duration::from_secs_f64(args.deploy_seconds),
         }
     }
 }

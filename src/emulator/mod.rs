@@ -10,7 +10,9 @@
 //!   [`types`]: its object types;
 //! - [`store`]: the state and its persistence; [`mutations`]: what each direct mutation does to
 //!   it; [`patch`]: EnvironmentConfig patches, staged and committed; [`networking`]: domains,
-//!   TCP proxies, regions; [`changeset`]: the preview of an IaC change set;
+//!   TCP proxies, regions; [`deployments`]: deployments, their statuses over time, rollbacks;
+//!   [`stamps`]: when each instance and variable last changed; [`changeset`]: the preview of
+//!   an IaC change set;
 //! - [`config`]: the EnvironmentConfig JSON and `configEtag`; [`resolve`]: reference rendering
 //!   and `RAILWAY_*` built-ins; [`cron`]: cron schedules;
 //! - [`limits`]: the request budget; [`validation`]: tidy validation errors;
@@ -20,6 +22,7 @@
 pub mod changeset;
 pub mod config;
 pub mod cron;
+pub mod deployments;
 pub mod faults;
 pub mod inspect;
 pub mod limits;
@@ -28,6 +31,7 @@ pub mod networking;
 pub mod patch;
 pub mod resolve;
 pub mod schema;
+pub mod stamps;
 pub mod store;
 pub mod types;
 pub mod validation;
@@ -86,6 +90,8 @@ pub struct Settings {
     pub rename_policy: RenamePolicy,
     /// Seed for the fault injector, so a run can be replayed.
     pub seed: Option<u64>,
+    /// How long a deployment takes from INITIALIZING to SUCCESS (or FAILED…); zero: at once.
+    pub deploy_duration: Duration,
 }
 
 impl Default for Settings {
@@ -99,6 +105,7 @@ impl Default for Settings {
             rate_limit: None,
             rename_policy: RenamePolicy::Keep,
             seed: None,
+            deploy_duration: Duration::ZERO,
         }
     }
 }
@@ -157,7 +164,9 @@ impl Drop for RunningEmulator {
 /// Loads the state, binds the address and starts serving on a new thread (with its own tokio
 /// runtime, so it works from synchronous and asynchronous callers alike).
 pub fn start(settings: Settings) -> anyhow::Result<RunningEmulator> {
-    let store = Arc::new(Store::open(settings.state_file.clone(), settings.rename_policy)?);
+    let store = Arc::new(
+        Store::open(settings.state_file.clone(), settings.rename_policy)?.deploying_in(settings.deploy_duration),
+    );
     let app = Arc::new(App {
         schema: schema::build(store.clone()),
         store,
@@ -206,6 +215,11 @@ fn router(app: Arc<App>) -> Router {
         .route("/_emulator/reset-stats", post(inspect::reset_stats))
         .route("/_emulator/deployments", get(inspect::deployments))
         .route("/_emulator/seal", post(inspect::seal))
+        .route(
+            "/_emulator/fail-deploys",
+            post(inspect::fail_deploys).delete(inspect::clear_fail_deploys).get(inspect::list_fail_deploys),
+        )
+        .route("/_emulator/age", post(inspect::age))
         .route_layer(middleware::from_fn_with_state(app.clone(), require_token));
     Router::new()
         .route(GRAPHQL_PATH, post(graphql))

@@ -2,8 +2,8 @@
 //! a `production` environment, a service created without an environment gets an instance in
 //! every environment, a rename keeps ids, volumes and variables (and rewrites references under
 //! [`RenamePolicy::Rewrite`]), `null` clears while an absent field leaves alone, a variable
-//! write without `skipDeploys` deploys the instances it touches, and a deployment succeeds at
-//! once (replacing the instance's previous one). Patches are in [`super::patch`].
+//! write without `skipDeploys` deploys the instances it touches (deployments themselves are in
+//! [`super::deployments`]). Patches are in [`super::patch`].
 //!
 //! Every function runs inside [`Store::write`](super::store::Store::write) on a draft copy, so a
 //! refusal part-way changes nothing.
@@ -13,14 +13,12 @@ use std::collections::BTreeMap;
 use async_graphql::MaybeUndefined;
 
 use super::config::{DeployConfig, InstanceConfig, SourceConfig};
-use super::resolve::{Renderer, Scope};
 use super::schema::{
     EnvironmentCreateInput, ProjectCreateInput, ServiceCreateInput, ServiceInstanceUpdateInput, ServiceSourceInput,
     ServiceUpdateInput, VariableCollectionUpsertInput, VariableDeleteInput, VariableUpsertInput, VolumeCreateInput,
 };
 use super::store::{
-    new_id, now, Deployment, DeploymentState, Environment, Instance, Project, Refusal, Service, State, Variable,
-    Volume, VolumeInstance,
+    new_id, now, Environment, Instance, Project, Refusal, Service, State, Variable, Volume, VolumeInstance,
 };
 use super::types::{EnvironmentVariables, WORKSPACE_ID};
 use super::RenamePolicy;
@@ -143,9 +141,15 @@ impl State {
         Ok(environment)
     }
 
-    /// Deletes an environment with everything in it (its deployments stay on record).
+    /// Deletes an environment with everything in it: its service instances (and their
+    /// variables), shared variables, volume instances (and volumes left with none), domains, TCP
+    /// proxies and staged changes; its deployments stay on record. The only environment of a
+    /// project is refused (a project always has one; Railway's behaviour here is not documented).
     pub fn delete_environment(&mut self, id: &str) -> Result<bool, Refusal> {
         let project_id = self.environment(id)?.project_id.clone();
+        if self.environments_of(&project_id).count() == 1 {
+            return Err(Refusal::new("Cannot delete the only environment of a project"));
+        }
         self.environments.retain(|e| e.id != id);
         self.instances.retain(|i| i.environment_id != id);
         self.volume_instances.retain(|v| v.environment_id != id);
@@ -439,118 +443,6 @@ impl State {
         }
         Ok(true)
     }
-
-    /// `deploymentRedeploy`: deploys that deployment's instance again, with its settings and
-    /// variables as they are now; returns the new deployment's id.
-    pub fn redeploy(&mut self, deployment_id: &str) -> Result<String, Refusal> {
-        let deployment = self.deployment(deployment_id)?.clone();
-        self.instance(&deployment.environment_id, &deployment.service_id)?;
-        self.deploy(&deployment.environment_id, &deployment.service_id, "redeploy")
-    }
-
-    /// `deploymentRollback`: a replaced deployment runs again, with the variables and settings
-    /// it ran with (the instance's live variables are left as they are).
-    pub fn roll_back(&mut self, deployment_id: &str) -> Result<(), Refusal> {
-        let old = self.deployment(deployment_id)?.clone();
-        if old.status != DeploymentState::Removed {
-            return Err(Refusal::new("Only a replaced deployment can be rolled back to"));
-        }
-        self.instance(&old.environment_id, &old.service_id)?;
-        let id = self.deploy(&old.environment_id, &old.service_id, "rollback")?;
-        let meta = old.meta.clone();
-        if let Some(new) = self.deployments.iter_mut().find(|d| d.id == id) {
-            new.variables = old.variables;
-            new.unresolved = old.unresolved;
-            new.replicas = old.replicas;
-            new.meta = meta;
-            new.meta["reason"] = serde_json::Value::String("rollback".into());
-        }
-        Ok(())
-    }
-
-    /// `deploymentRestart`: restarts an active deployment's replicas (it stays the same
-    /// deployment).
-    pub fn restart(&mut self, deployment_id: &str) -> Result<bool, Refusal> {
-        let stamp = now();
-        let deployment = self.deployments.iter_mut().find(|d| d.id == deployment_id);
-        let deployment = deployment.ok_or_else(|| Refusal::new("Deployment not found"))?;
-        if deployment.status != DeploymentState::Success {
-            return Err(Refusal::new("Only an active deployment can be restarted"));
-        }
-        deployment.updated_at = stamp;
-        Ok(true)
-    }
-
-    /// `deploymentRemove`: stops a deployment; an active one leaves its instance with none.
-    pub fn remove_deployment(&mut self, deployment_id: &str) -> Result<bool, Refusal> {
-        let stamp = now();
-        let deployment = self.deployments.iter_mut().find(|d| d.id == deployment_id);
-        let deployment = deployment.ok_or_else(|| Refusal::new("Deployment not found"))?;
-        deployment.status = DeploymentState::Removed;
-        deployment.updated_at = stamp;
-        Ok(true)
-    }
-
-    /// Records a deployment of one instance with its variables rendered now (it succeeds at
-    /// once, and the instance's previous successful deployment is removed); returns its id.
-    pub fn deploy(&mut self, environment_id: &str, service_id: &str, reason: &str) -> Result<String, Refusal> {
-        let instance = self.instance(environment_id, service_id)?.clone();
-        let renderer = Renderer::new(self, environment_id)?;
-        let (variables, unresolved) = renderer.render_scope(Scope::Service(service_id));
-        let environment = self.environment(environment_id)?;
-        let stamp = now();
-        let replicas = instance.config.deploy.as_ref().map_or(1, |deploy| {
-            let regional: i64 = deploy.multi_region_config.iter().flatten().filter_map(|(_, r)| r.num_replicas).sum();
-            if regional > 0 {
-                regional
-            } else {
-                deploy.num_replicas.unwrap_or(1)
-            }
-        });
-        let deployment = Deployment {
-            id: new_id(),
-            project_id: environment.project_id.clone(),
-            service_id: service_id.to_string(),
-            service_name: self.service(service_id)?.name.clone(),
-            environment_id: environment_id.to_string(),
-            environment_name: environment.name.clone(),
-            status: DeploymentState::Success,
-            created_at: stamp.clone(),
-            updated_at: stamp.clone(),
-            meta: deployment_meta(&instance, reason),
-            replicas,
-            variables,
-            unresolved,
-        };
-        for previous in self.deployments.iter_mut().filter(|d| {
-            d.environment_id == environment_id && d.service_id == service_id && d.status == DeploymentState::Success
-        }) {
-            previous.status = DeploymentState::Removed;
-            previous.updated_at = stamp.clone();
-        }
-        let id = deployment.id.clone();
-        self.deployments.push(deployment);
-        Ok(id)
-    }
-}
-
-/// Railway's `DeploymentMeta` of a deployment: why it ran, the source it ran, and the
-/// instance's settings at that moment (`serviceManifest`, where the official CLI reads the
-/// regions and replicas from).
-fn deployment_meta(instance: &Instance, reason: &str) -> serde_json::Value {
-    let mut manifest = instance.config.clone();
-    if let Some(credentials) = manifest.deploy.as_mut().and_then(|deploy| deploy.registry_credentials.as_mut()) {
-        credentials.password = None;
-    }
-    let mut meta = serde_json::json!({"reason": reason, "serviceManifest": manifest});
-    if let Some(source) = &instance.config.source {
-        for (key, value) in [("image", &source.image), ("repo", &source.repo), ("branch", &source.branch)] {
-            if let Some(value) = value {
-                meta[key] = serde_json::Value::String(value.clone());
-            }
-        }
-    }
-    meta
 }
 
 /// Applies one `serviceInstanceUpdate` input to one instance.

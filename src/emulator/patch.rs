@@ -562,7 +562,10 @@ fn apply_variables(variables: &mut BTreeMap<String, Variable>, patch: &Value, pa
             }
             None => match entry.value {
                 Some(value) => {
-                    variables.insert(name.clone(), Variable { value, sealed: entry.is_sealed == Some(true), meta });
+                    variables.insert(
+                        name.clone(),
+                        Variable { sealed: entry.is_sealed == Some(true), meta, ..Variable::new(value) },
+                    );
                 }
                 // A sealed variable shown without its value (a copied config) is not copied,
                 // as Railway does not copy sealed variables into other environments.

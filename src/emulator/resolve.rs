@@ -19,6 +19,40 @@ pub enum Scope<'a> {
 /// A variable after rendering: its value, or `None` when sealed and shown to an API reader.
 pub type Rendered = BTreeMap<String, Option<String>>;
 
+/// The `RAILWAY_*` variables Railway provides only once the instance has what they describe (a
+/// service domain, a TCP proxy, a volume). A reference to one of them that does not resolve yet
+/// is "not provided yet", not dangling: Railway's own Postgres template references the TCP
+/// proxy before anyone created one.
+pub const CONDITIONAL_BUILTINS: [&str; 7] = [
+    "RAILWAY_PUBLIC_DOMAIN",
+    "RAILWAY_TCP_PROXY_DOMAIN",
+    "RAILWAY_TCP_PROXY_PORT",
+    "RAILWAY_TCP_APPLICATION_PORT",
+    "RAILWAY_VOLUME_NAME",
+    "RAILWAY_VOLUME_MOUNT_PATH",
+    "RAILWAY_VOLUME_ID",
+];
+
+/// One scope's variables rendered, with what did not resolve.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct RenderedScope {
+    pub values: BTreeMap<String, String>,
+    /// Every reference that did not resolve (`Service.VAR`, `shared.VAR` or `VAR`), each once, in
+    /// order of discovery.
+    pub unresolved: Vec<String>,
+    /// Those of [`unresolved`](Self::unresolved) that dangle: a service with no instance here,
+    /// a variable nobody defined, a cycle. Everything but a [`CONDITIONAL_BUILTINS`] variable of
+    /// an instance that does not have it yet. A deployment holding one ends `FAILED`.
+    pub dangling: Vec<String>,
+}
+
+/// References that did not resolve while rendering.
+#[derive(Debug, Default)]
+struct Misses {
+    all: Vec<String>,
+    dangling: Vec<String>,
+}
+
 /// Renders variables of one environment.
 pub struct Renderer<'s> {
     state: &'s State,
@@ -47,15 +81,25 @@ impl<'s> Renderer<'s> {
     /// Every variable of `scope`, rendered, plus the references that did not resolve
     /// (`Service.VAR`, `shared.VAR` or `VAR`, each once, in order of discovery).
     pub fn render_scope(&self, scope: Scope<'_>) -> (BTreeMap<String, String>, Vec<String>) {
-        let mut unresolved = Vec::new();
-        let mut rendered = BTreeMap::new();
+        let rendered = self.render_checked(scope);
+        (rendered.values, rendered.unresolved)
+    }
+
+    /// Every variable of `scope`, rendered, with the references that did not resolve and
+    /// those of them that dangle.
+    pub fn render_checked(&self, scope: Scope<'_>) -> RenderedScope {
+        let mut misses = Misses::default();
+        let mut values = BTreeMap::new();
         for (name, variable) in self.raw(scope) {
             let mut stack = vec![(scope, name.as_str())];
-            rendered.insert(name.clone(), self.render_text(scope, &variable.value, &mut stack, &mut unresolved));
+            values.insert(name.clone(), self.render_text(scope, &variable.value, &mut stack, &mut misses));
         }
-        let mut seen = std::collections::HashSet::new();
-        unresolved.retain(|target: &String| seen.insert(target.clone()));
-        (rendered, unresolved)
+        let once = |mut targets: Vec<String>| {
+            let mut seen = std::collections::HashSet::new();
+            targets.retain(|target: &String| seen.insert(target.clone()));
+            targets
+        };
+        RenderedScope { values, unresolved: once(misses.all), dangling: once(misses.dangling) }
     }
 
     /// `variables(…)` as the API shows it: rendered, or raw with `unrendered`; sealed as `null`.
@@ -101,28 +145,50 @@ impl<'s> Renderer<'s> {
         scope: Scope<'a>,
         text: &str,
         stack: &mut Vec<(Scope<'a>, &'a str)>,
-        unresolved: &mut Vec<String>,
+        misses: &mut Misses,
     ) -> String
     where
         's: 'a,
     {
         let mut found = Vec::new();
+        let mut dangling = Vec::new();
         let mut out = String::with_capacity(text.len());
         let mut copied = 0;
         for reference in refs::parse_railway(text) {
             out.push_str(&text[copied..reference.range.start]);
             copied = reference.range.end;
-            match self.value(scope, &reference.target, stack, unresolved) {
+            match self.value(scope, &reference.target, stack, misses) {
                 Some(value) => out.push_str(&value),
                 None => {
                     out.push_str(&text[reference.range.clone()]);
                     found.push(reference.target.to_string());
+                    if !self.not_provided_yet(scope, &reference.target) {
+                        dangling.push(reference.target.to_string());
+                    }
                 }
             }
         }
         out.push_str(&text[copied..]);
-        unresolved.extend(found);
+        misses.all.extend(found);
+        misses.dangling.extend(dangling);
         out
+    }
+
+    /// True when `target`, unresolved in `scope`, is a [`CONDITIONAL_BUILTINS`] variable of a
+    /// service instance here that does not have what it describes yet (and no variable of that
+    /// name shadows it).
+    fn not_provided_yet(&self, scope: Scope<'_>, target: &Target) -> bool {
+        let target_scope = match target {
+            Target::Service { service, .. } => match self.service_here(service) {
+                Some(service_id) => Scope::Service(service_id),
+                None => return false,
+            },
+            Target::Shared { .. } => return false,
+            Target::Local { .. } => scope,
+        };
+        matches!(target_scope, Scope::Service(_))
+            && CONDITIONAL_BUILTINS.contains(&target.var())
+            && !self.raw(target_scope).contains_key(target.var())
     }
 
     /// The value a reference in `scope` points at, rendered, or `None` when it does not resolve.
@@ -131,7 +197,7 @@ impl<'s> Renderer<'s> {
         scope: Scope<'a>,
         target: &Target,
         stack: &mut Vec<(Scope<'a>, &'a str)>,
-        unresolved: &mut Vec<String>,
+        misses: &mut Misses,
     ) -> Option<String>
     where
         's: 'a,
@@ -148,7 +214,7 @@ impl<'s> Renderer<'s> {
             return None;
         }
         stack.push((target_scope, name.as_str()));
-        let value = self.render_text(target_scope, &variable.value, stack, unresolved);
+        let value = self.render_text(target_scope, &variable.value, stack, misses);
         stack.pop();
         Some(value)
     }
@@ -239,6 +305,24 @@ mod tests {
         assert_eq!(api["DATABASE_URL"], "postgres://pg@postgres-db.railway.internal:5432?region=eu");
         assert_eq!(api["MISSING"], "${{postgres db.URL}} ${{Nope.X}} $<<Postgres DB.URL>>");
         assert_eq!(unresolved, ["postgres db.URL", "Nope.X"]);
+    }
+
+    #[test]
+    fn only_references_to_what_does_not_exist_dangle() {
+        let state = fixture(&[
+            ("Postgres DB", "PUBLIC", "${{RAILWAY_TCP_PROXY_DOMAIN}}:${{RAILWAY_TCP_PROXY_PORT}}"),
+            ("api", "DB", "${{Postgres DB.PUBLIC}}"),
+            ("api", "HOST", "${{RAILWAY_PUBLIC_DOMAIN}} ${{Postgres DB.RAILWAY_VOLUME_MOUNT_PATH}}"),
+            ("api", "BROKEN", "${{Nope.RAILWAY_PUBLIC_DOMAIN}} ${{shared.RAILWAY_PUBLIC_DOMAIN}} ${{MISSING}}"),
+            ("api", "A", "${{B}}"),
+            ("api", "B", "${{A}}"),
+        ]);
+        let rendered = Renderer::new(&state, "e").unwrap().render_checked(Scope::Service("api"));
+        assert_eq!(rendered.unresolved.len(), 9, "{rendered:?}");
+        assert_eq!(
+            rendered.dangling,
+            ["A", "B", "Nope.RAILWAY_PUBLIC_DOMAIN", "shared.RAILWAY_PUBLIC_DOMAIN", "MISSING"]
+        );
     }
 
     #[test]

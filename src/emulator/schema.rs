@@ -232,7 +232,7 @@ impl Query {
     }
 
     async fn deployment(&self, ctx: &Context<'_>, id: String) -> Result<Deployment> {
-        read(ctx, |state| state.deployment(&id).cloned()).map(Deployment)
+        read(ctx, |state| Deployment::by_id(state, &id))
     }
 
     /// Deployments matching `input`, newest first.
@@ -247,8 +247,10 @@ impl Query {
         last: Option<i32>,
     ) -> Result<QueryDeploymentsConnection> {
         let nodes = read(ctx, |state| {
-            let matches = state.deployments.iter().rev().filter(|d| input.matches(d));
-            Ok(matches.map(|d| (d.id.clone(), Deployment(d.clone()))).collect::<Vec<_>>())
+            let now = super::store::clock_ms();
+            let candidates = state.deployments.iter().enumerate().rev().filter(|(_, d)| input.matches_record(d));
+            let views = candidates.map(|(index, d)| (d.id.clone(), Deployment::of(state, index, now)));
+            Ok(views.filter(|(_, view)| input.matches_status(view.status())).collect::<Vec<_>>())
         })?;
         Ok(QueryDeploymentsConnection::paged(&Page::new(after, before, first, last), nodes))
     }
@@ -421,17 +423,19 @@ pub struct DeploymentListInput {
 }
 
 impl DeploymentListInput {
-    fn matches(&self, deployment: &super::store::Deployment) -> bool {
+    fn matches_record(&self, deployment: &super::store::Deployment) -> bool {
         let same = |wanted: &Option<String>, actual: &str| wanted.as_deref().is_none_or(|wanted| wanted == actual);
-        let status = DeploymentStatus::from(deployment.status);
-        let by_status = self.status.as_ref().is_none_or(|filter| {
-            filter.within.as_ref().is_none_or(|within| within.contains(&status))
-                && filter.not_in.as_ref().is_none_or(|not_in| !not_in.contains(&status))
-        });
         same(&self.environment_id, &deployment.environment_id)
             && same(&self.project_id, &deployment.project_id)
             && same(&self.service_id, &deployment.service_id)
-            && by_status
+    }
+
+    fn matches_status(&self, status: super::store::DeploymentState) -> bool {
+        let status = DeploymentStatus::from(status);
+        self.status.as_ref().is_none_or(|filter| {
+            filter.within.as_ref().is_none_or(|within| within.contains(&status))
+                && filter.not_in.as_ref().is_none_or(|not_in| !not_in.contains(&status))
+        })
     }
 }
 
@@ -589,14 +593,14 @@ impl Mutation {
         let _ = use_previous_image_tag;
         write(ctx, |state, _| {
             let new = state.redeploy(&id)?;
-            state.deployment(&new).cloned()
+            Deployment::by_id(state, &new)
         })
-        .map(Deployment)
     }
 
-    /// Runs a replaced deployment again, with the variables it ran with.
+    /// A new deployment runs what a successful deployment ran (its variables, settings and
+    /// replicas) and becomes the active one.
     async fn deployment_rollback(&self, ctx: &Context<'_>, id: String) -> Result<bool> {
-        write(ctx, |state, _| state.roll_back(&id)).map(|()| true)
+        write(ctx, |state, _| state.roll_back(&id)).map(|_| true)
     }
 
     async fn deployment_restart(&self, ctx: &Context<'_>, id: String) -> Result<bool> {

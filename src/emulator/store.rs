@@ -45,6 +45,34 @@ pub struct State {
     pub deployments: Vec<Deployment>,
     /// At most one per environment: what `environmentStageChanges` staged and nobody committed.
     pub staged: Vec<StagedPatch>,
+    /// How this emulator runs deployments (its flags and test hooks, not Railway state: not saved).
+    #[serde(skip)]
+    pub emulation: Emulation,
+}
+
+/// How deployments run in this emulator: `--deploy-seconds`, and the failures tests asked for
+/// with `POST /_emulator/fail-deploys`. Not part of the state file.
+#[derive(Debug, Clone, Default)]
+pub struct Emulation {
+    /// How long a deployment takes from INITIALIZING to its end (`--deploy-seconds`), in ms.
+    pub deploy_ms: u64,
+    /// Deployments to fail, oldest rule first.
+    pub fail_rules: Vec<FailRule>,
+}
+
+/// `POST /_emulator/fail-deploys?service=NAME[&environment=NAME][&count=N][&status=…]`: the next
+/// deployments of that service (in that environment) end `status`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FailRule {
+    /// A service name, in any project.
+    pub service: String,
+    /// An environment name; `None` for every environment.
+    pub environment: Option<String>,
+    /// How many deployments are left to fail; `None` for every one until cleared.
+    pub remaining: Option<u32>,
+    /// `FAILED` (a failed healthcheck: the previous deployment stays active) or `CRASHED` (it
+    /// started, replaced the previous one, then exited).
+    pub status: DeploymentState,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -103,6 +131,11 @@ pub struct Instance {
     pub variables: BTreeMap<String, Variable>,
     #[serde(default)]
     pub created_at: Option<String>,
+    /// When a committed change last changed what a new deployment of the instance would run
+    /// (its settings, variables, networking, volume, or the rendered value of anything it
+    /// references); `ServiceInstance.updatedAt`. Kept by [`Store::write`].
+    #[serde(default)]
+    pub updated_at: Option<String>,
     /// The `source` of state files written before instances held a whole config; moved into
     /// `config.source` when the file is loaded.
     #[serde(default, rename = "source", skip_serializing)]
@@ -111,6 +144,7 @@ pub struct Instance {
 
 impl Instance {
     pub fn new(service_id: &str, environment_id: &str, config: InstanceConfig) -> Self {
+        let stamp = now();
         Instance {
             id: new_id(),
             service_id: service_id.to_string(),
@@ -118,14 +152,22 @@ impl Instance {
             config,
             private_network_endpoint: None,
             variables: BTreeMap::new(),
-            created_at: Some(now()),
+            created_at: Some(stamp.clone()),
+            updated_at: Some(stamp),
             legacy_source: None,
         }
     }
 
     /// A copy of this instance in another environment (new id, same settings and variables).
     pub fn copy_to(&self, environment_id: &str) -> Self {
-        Instance { id: new_id(), environment_id: environment_id.to_string(), created_at: Some(now()), ..self.clone() }
+        let stamp = now();
+        Instance {
+            id: new_id(),
+            environment_id: environment_id.to_string(),
+            created_at: Some(stamp.clone()),
+            updated_at: Some(stamp),
+            ..self.clone()
+        }
     }
 }
 
@@ -138,11 +180,28 @@ pub struct Variable {
     /// `description`, `defaultValue`, `isOptional`, `generator` as a config or patch gave them.
     #[serde(default, skip_serializing_if = "VariableMeta::is_empty")]
     pub meta: VariableMeta,
+    /// When it was created and last changed (`Variable.createdAt/updatedAt`); kept by
+    /// [`Store::write`], `None` in state files that predate them.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub created_at: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub updated_at: Option<String>,
 }
 
 impl Variable {
     pub fn new(value: impl Into<String>) -> Self {
-        Variable { value: value.into(), sealed: false, meta: VariableMeta::default() }
+        Variable {
+            value: value.into(),
+            sealed: false,
+            meta: VariableMeta::default(),
+            created_at: None,
+            updated_at: None,
+        }
+    }
+
+    /// The same value, seal and metadata (timestamps aside).
+    pub fn same_as(&self, other: &Variable) -> bool {
+        self.value == other.value && self.sealed == other.sealed && self.meta == other.meta
     }
 }
 
@@ -216,14 +275,38 @@ pub struct TcpProxy {
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "SCREAMING_SNAKE_CASE")]
 pub enum DeploymentState {
+    Initializing,
+    Building,
+    Deploying,
     #[default]
     Success,
-    /// Replaced by a later successful deployment of the same instance.
+    /// Did not become active (a failed healthcheck, a dangling reference): the previous
+    /// deployment stays active.
+    Failed,
+    /// Became active, replacing the previous deployment, then exited.
+    Crashed,
+    /// Replaced by a later deployment of the same instance, or removed.
     Removed,
 }
 
-/// A deployment the emulator recorded: what the instance started with.
-/// Serialized as-is by `GET /_emulator/deployments`.
+impl DeploymentState {
+    /// Railway's spelling (`SUCCESS`…).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            DeploymentState::Initializing => "INITIALIZING",
+            DeploymentState::Building => "BUILDING",
+            DeploymentState::Deploying => "DEPLOYING",
+            DeploymentState::Success => "SUCCESS",
+            DeploymentState::Failed => "FAILED",
+            DeploymentState::Crashed => "CRASHED",
+            DeploymentState::Removed => "REMOVED",
+        }
+    }
+}
+
+/// A deployment the emulator recorded: what the instance started with, and how it ends. Its
+/// status at a given moment is computed from these ([`State::deployment_status`]);
+/// `GET /_emulator/deployments` shows each record with that status.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Deployment {
     #[serde(default = "new_id")]
@@ -234,8 +317,25 @@ pub struct Deployment {
     pub service_name: String,
     pub environment_id: String,
     pub environment_name: String,
+    /// How it ends once its phases are over: `SUCCESS`, `FAILED` or `CRASHED` (`REMOVED` in
+    /// state files of earlier versions, moved into `removed_ms` on load).
     #[serde(default)]
     pub status: DeploymentState,
+    /// When it started (ms since 1970), and how long INITIALIZING → BUILDING → DEPLOYING take
+    /// together; it reaches `status` at `started_ms + duration_ms`.
+    #[serde(default)]
+    pub started_ms: u64,
+    #[serde(default)]
+    pub duration_ms: u64,
+    /// When `deploymentRemove` stopped it.
+    #[serde(default)]
+    pub removed_ms: Option<u64>,
+    /// Why it fails (`FAILED`/`CRASHED`): a dangling reference, or an injected failure.
+    #[serde(default)]
+    pub failure: Option<String>,
+    /// The references its variables hold that dangle (a subset of `unresolved`).
+    #[serde(default)]
+    pub dangling: Vec<String>,
     #[serde(default)]
     pub created_at: String,
     #[serde(default)]
@@ -371,15 +471,6 @@ impl State {
         self.tcp_proxies.iter().filter(move |p| p.environment_id == environment_id && p.service_id == service_id)
     }
 
-    /// The deployments of one instance, oldest first.
-    pub fn deployments_of<'s>(
-        &'s self,
-        environment_id: &'s str,
-        service_id: &'s str,
-    ) -> impl DoubleEndedIterator<Item = &'s Deployment> + 's {
-        self.deployments.iter().filter(move |d| d.environment_id == environment_id && d.service_id == service_id)
-    }
-
     pub fn deployment(&self, id: &str) -> Result<&Deployment, Refusal> {
         self.deployments.iter().find(|d| d.id == id).ok_or_else(|| Refusal::new("Deployment not found"))
     }
@@ -424,6 +515,16 @@ impl State {
                 mount.created_at = volumes.get(&mount.volume_id).cloned();
             }
         }
+        for deployment in &mut self.deployments {
+            if deployment.started_ms == 0 {
+                deployment.started_ms = parse_timestamp_ms(&deployment.created_at).unwrap_or(0);
+            }
+            if deployment.status == DeploymentState::Removed {
+                deployment.status = DeploymentState::Success;
+                let removed = parse_timestamp_ms(&deployment.updated_at).unwrap_or(deployment.started_ms);
+                deployment.removed_ms.get_or_insert(removed.max(deployment.started_ms));
+            }
+        }
     }
 }
 
@@ -454,6 +555,12 @@ impl Store {
         Store { state: Mutex::new(State::default()), file: None, rename_policy }
     }
 
+    /// Deployments take `duration` from INITIALIZING to their end (`--deploy-seconds`).
+    pub fn deploying_in(self, duration: std::time::Duration) -> Self {
+        self.lock().emulation.deploy_ms = u64::try_from(duration.as_millis()).unwrap_or(u64::MAX);
+        self
+    }
+
     /// Reads the state. A panic in another request cannot leave the state half-changed (every
     /// write works on a copy), so a poisoned lock still guards consistent data.
     pub fn read<T>(&self, read: impl FnOnce(&State) -> T) -> T {
@@ -461,11 +568,15 @@ impl Store {
     }
 
     /// Runs `change` on a copy of the state; only when it succeeds (and the file, if any, is
-    /// written) does the copy become the state. A refused mutation changes nothing.
+    /// written) does the copy become the state. A refused mutation changes nothing. What the
+    /// change did to instances and variables is then stamped ([`super::stamps`]) with a time
+    /// taken before it ran, so deployments it started are newer than the changes they run.
     pub fn write<T>(&self, change: impl FnOnce(&mut State) -> Result<T, Refusal>) -> Result<T, Refusal> {
         let mut guard = self.lock();
         let mut draft = guard.clone();
+        let stamp = now();
         let result = change(&mut draft)?;
+        super::stamps::stamp_changes(&guard, &mut draft, &stamp);
         if let Some(path) = &self.file {
             save(path, &draft)
                 .map_err(|error| Refusal::new(format!("emulator could not save its state: {error:#}")))?;
@@ -563,18 +674,85 @@ pub fn uuid_from(mut bytes: [u8; 16]) -> String {
     format!("{}-{}-{}-{}-{}", &hex[0..8], &hex[8..12], &hex[12..16], &hex[16..20], &hex[20..32])
 }
 
-/// The current time as an RFC 3339 UTC timestamp (Railway's `DateTime`).
+/// The last instant [`now_ms`] handed out.
+static LAST_INSTANT_MS: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+
+/// Milliseconds since 1970, strictly increasing within the process: two stamps never tie, so
+/// "changed after it was deployed" compares exactly even for a change and a deploy made in the
+/// same millisecond (a burst of stamps runs ahead of the wall clock by a millisecond each, and
+/// the clock catches up).
+pub fn now_ms() -> u64 {
+    use std::sync::atomic::Ordering;
+    let wall = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX))
+        .unwrap_or_default();
+    let mut last = LAST_INSTANT_MS.load(Ordering::Relaxed);
+    loop {
+        let next = wall.max(last + 1);
+        match LAST_INSTANT_MS.compare_exchange_weak(last, next, Ordering::Relaxed, Ordering::Relaxed) {
+            Ok(_) => return next,
+            Err(actual) => last = actual,
+        }
+    }
+}
+
+/// The wall clock in ms since 1970, for reading (it does not advance [`now_ms`]'s sequence, and
+/// is never behind a stamp already handed out).
+pub fn clock_ms() -> u64 {
+    let wall = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX))
+        .unwrap_or_default();
+    wall.max(LAST_INSTANT_MS.load(std::sync::atomic::Ordering::Relaxed))
+}
+
+/// The current time as an RFC 3339 UTC timestamp with milliseconds (Railway's `DateTime`),
+/// unique within the process (see [`now_ms`]).
 pub fn now() -> String {
-    let seconds =
-        std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or_default();
-    timestamp(seconds)
+    timestamp_ms(now_ms())
 }
 
 /// `seconds` since 1970 as an RFC 3339 UTC timestamp.
 pub fn timestamp(seconds: u64) -> String {
+    timestamp_ms(seconds.saturating_mul(1000))
+}
+
+/// `ms` since 1970 as an RFC 3339 UTC timestamp with milliseconds.
+pub fn timestamp_ms(ms: u64) -> String {
+    let seconds = ms / 1000;
     let (year, month, day) = civil_from_days(seconds / 86_400);
     let (hour, minute, second) = (seconds % 86_400 / 3600, seconds % 3600 / 60, seconds % 60);
-    format!("{year:04}-{month:02}-{day:02}T{hour:02}:{minute:02}:{second:02}.000Z")
+    format!("{year:04}-{month:02}-{day:02}T{hour:02}:{minute:02}:{second:02}.{:03}Z", ms % 1000)
+}
+
+/// The ms since 1970 of an RFC 3339 UTC timestamp as [`timestamp_ms`] writes it (`Z`, optional
+/// fraction); `None` for anything else.
+pub fn parse_timestamp_ms(stamp: &str) -> Option<u64> {
+    let stamp = stamp.strip_suffix('Z')?;
+    let (date, time) = stamp.split_once('T')?;
+    let mut date = date.splitn(3, '-').map(|part| part.parse::<u64>().ok());
+    let (year, month, day) = (date.next()??, date.next()??, date.next()??);
+    let (clock, fraction) = time.split_once('.').unwrap_or((time, "0"));
+    let mut clock = clock.splitn(3, ':').map(|part| part.parse::<u64>().ok());
+    let (hour, minute, second) = (clock.next()??, clock.next()??, clock.next()??);
+    let millis: u64 = format!("{fraction:0<3}").get(..3)?.parse().ok()?;
+    if !(1..=12).contains(&month) || !(1..=31).contains(&day) || hour > 23 || minute > 59 || second > 60 {
+        return None;
+    }
+    let days = days_from_civil(year, month, day)?;
+    Some(((days * 24 + hour) * 60 + minute) * 60_000 + second * 1000 + millis)
+}
+
+/// Days since 1970-01-01 of a civil date (Howard Hinnant's algorithm), for dates from 1970.
+fn days_from_civil(year: u64, month: u64, day: u64) -> Option<u64> {
+    let year = if month <= 2 { year.checked_sub(1)? } else { year };
+    let era = year / 400;
+    let year_of_era = year - era * 400;
+    let shifted_month = if month > 2 { month - 3 } else { month + 9 };
+    let day_of_year = (153 * shifted_month + 2) / 5 + day - 1;
+    let day_of_era = year_of_era * 365 + year_of_era / 4 - year_of_era / 100 + day_of_year;
+    (era * 146_097 + day_of_era).checked_sub(719_468)
 }
 
 /// The (year, month, day) of a day count since 1970-01-01 (Howard Hinnant's algorithm).
@@ -716,5 +894,12 @@ mod tests {
         assert!(stamp.starts_with("20"));
         assert_eq!(timestamp(0), "1970-01-01T00:00:00.000Z");
         assert_eq!(timestamp(951_782_400), "2000-02-29T00:00:00.000Z");
+        for ms in [0, 951_782_400_123, 1_796_000_000_999, 4_102_444_800_000] {
+            assert_eq!(parse_timestamp_ms(&timestamp_ms(ms)), Some(ms));
+        }
+        assert_eq!(parse_timestamp_ms("2026-08-01T00:00:00Z"), Some(1_785_542_400_000));
+        assert_eq!(parse_timestamp_ms("yesterday"), None);
+        let (a, b) = (now_ms(), now_ms());
+        assert!(b > a, "stamps never tie");
     }
 }

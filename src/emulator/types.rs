@@ -95,7 +95,8 @@ impl RestartPolicyType {
 }
 
 /// Every one of Railway's deployment statuses (clients filter on any of them); the emulator's
-/// deployments are `SUCCESS`, and `REMOVED` once replaced.
+/// deployments go `INITIALIZING` → `BUILDING` → `DEPLOYING` → `SUCCESS` | `FAILED` | `CRASHED`,
+/// and `REMOVED` once replaced or removed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Enum)]
 #[graphql(name = "DeploymentStatus")]
 pub enum DeploymentStatus {
@@ -117,7 +118,12 @@ pub enum DeploymentStatus {
 impl From<DeploymentState> for DeploymentStatus {
     fn from(state: DeploymentState) -> Self {
         match state {
+            DeploymentState::Initializing => DeploymentStatus::Initializing,
+            DeploymentState::Building => DeploymentStatus::Building,
+            DeploymentState::Deploying => DeploymentStatus::Deploying,
             DeploymentState::Success => DeploymentStatus::Success,
+            DeploymentState::Failed => DeploymentStatus::Failed,
+            DeploymentState::Crashed => DeploymentStatus::Crashed,
             DeploymentState::Removed => DeploymentStatus::Removed,
         }
     }
@@ -126,6 +132,7 @@ impl From<DeploymentState> for DeploymentStatus {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Enum)]
 #[graphql(name = "DeploymentInstanceStatus")]
 pub enum DeploymentInstanceStatus {
+    Crashed,
     Removed,
     Running,
 }
@@ -306,6 +313,7 @@ connection!(WorkspaceProjectsConnection, WorkspaceProjectsConnectionEdge, Projec
 connection!(EnvironmentServiceInstancesConnection, EnvironmentServiceInstancesConnectionEdge, ServiceInstance);
 connection!(EnvironmentVolumeInstancesConnection, EnvironmentVolumeInstancesConnectionEdge, VolumeInstance);
 connection!(EnvironmentDeploymentsConnection, EnvironmentDeploymentsConnectionEdge, Deployment);
+connection!(EnvironmentVariablesConnection, EnvironmentVariablesConnectionEdge, Variable);
 connection!(ServiceServiceInstancesConnection, ServiceServiceInstancesConnectionEdge, ServiceInstance);
 
 // ---------------------------------------------------------------------------------------------
@@ -662,6 +670,19 @@ impl Environment {
         })?;
         Ok(EnvironmentVolumeInstancesConnection::paged(&Page::new(after, before, first, last), nodes))
     }
+    /// Every variable of the environment (shared ones first, then each instance's), with when
+    /// it was created and last changed; no values.
+    async fn variables(
+        &self,
+        ctx: &Context<'_>,
+        after: Option<String>,
+        before: Option<String>,
+        first: Option<i32>,
+        last: Option<i32>,
+    ) -> Result<EnvironmentVariablesConnection> {
+        let nodes = read(ctx, |state| Ok(variable_nodes(state, state.environment(&self.0.id)?)))?;
+        Ok(EnvironmentVariablesConnection::paged(&Page::new(after, before, first, last), nodes))
+    }
     /// The environment's deployments, newest first.
     async fn deployments(
         &self,
@@ -672,10 +693,69 @@ impl Environment {
         last: Option<i32>,
     ) -> Result<EnvironmentDeploymentsConnection> {
         let nodes = read(ctx, |state| {
-            let here = state.deployments.iter().rev().filter(|d| d.environment_id == self.0.id);
-            Ok(here.map(|d| (d.id.clone(), Deployment(d.clone()))).collect::<Vec<_>>())
+            let now = store::clock_ms();
+            let here = state.deployments.iter().enumerate().rev().filter(|(_, d)| d.environment_id == self.0.id);
+            Ok(here.map(|(index, d)| (d.id.clone(), Deployment::of(state, index, now))).collect::<Vec<_>>())
         })?;
         Ok(EnvironmentDeploymentsConnection::paged(&Page::new(after, before, first, last), nodes))
+    }
+}
+
+/// The variables of one environment as `Variable` nodes: its shared variables (`serviceId`
+/// null), then each service instance's, by name.
+fn variable_nodes(state: &State, environment: &store::Environment) -> Vec<(String, Variable)> {
+    let mut nodes = Vec::new();
+    let mut add = |service_id: Option<&str>, variables: &BTreeMap<String, store::Variable>, fallback: &str| {
+        for (name, variable) in variables {
+            let node = Variable::new(&environment.id, service_id, name, variable, fallback);
+            nodes.push((node.id.0.clone(), node));
+        }
+    };
+    add(None, &environment.shared_variables, &environment.created_at);
+    for instance in state.instances_in(&environment.id) {
+        let created = instance.created_at.as_deref().unwrap_or(&environment.created_at);
+        add(Some(&instance.service_id), &instance.variables, created);
+    }
+    nodes
+}
+
+/// One variable of an environment (its value is read with `variables(…)`).
+#[derive(SimpleObject)]
+#[graphql(name = "Variable")]
+pub struct Variable {
+    id: ID,
+    name: String,
+    environment_id: Option<String>,
+    /// Null for a shared variable.
+    service_id: Option<String>,
+    is_sealed: bool,
+    created_at: DateTime,
+    /// When its value (or seal, or metadata) last changed.
+    updated_at: DateTime,
+}
+
+impl Variable {
+    fn new(
+        environment_id: &str,
+        service_id: Option<&str>,
+        name: &str,
+        variable: &store::Variable,
+        fallback_created: &str,
+    ) -> Self {
+        use sha2::{Digest, Sha256};
+        let digest = Sha256::digest(format!("variable/{environment_id}/{}/{name}", service_id.unwrap_or("shared")));
+        let mut bytes = [0u8; 16];
+        bytes.copy_from_slice(&digest[..16]);
+        let created = variable.created_at.as_deref().unwrap_or(fallback_created);
+        Variable {
+            id: ID(store::uuid_from(bytes)),
+            name: name.to_string(),
+            environment_id: Some(environment_id.to_string()),
+            service_id: service_id.map(str::to_string),
+            is_sealed: variable.sealed,
+            created_at: date(created),
+            updated_at: date(variable.updated_at.as_deref().unwrap_or(created)),
+        }
     }
 }
 
@@ -848,18 +928,31 @@ impl ServiceInstance {
     async fn service(&self, ctx: &Context<'_>) -> Result<Service> {
         read(ctx, |state| state.service(&self.instance.service_id).cloned()).map(Service)
     }
-    /// The instance's most recent deployment.
+    /// The instance's most recent deployment, whatever its status (in progress, failed…).
     async fn latest_deployment(&self, ctx: &Context<'_>) -> Result<Option<Deployment>> {
         let (environment, service) = (&self.instance.environment_id, &self.instance.service_id);
-        read(ctx, |state| Ok(state.deployments_of(environment, service).next_back().cloned().map(Deployment)))
+        read(ctx, |state| {
+            let latest = state.deployment_indexes_of(environment, service).next_back();
+            Ok(latest.map(|index| Deployment::of(state, index, store::clock_ms())))
+        })
     }
-    /// The deployments running now (the emulator runs one per instance at most).
+    /// The deployments running now (`SUCCESS`; one per instance at most).
     async fn active_deployments(&self, ctx: &Context<'_>) -> Result<Vec<Deployment>> {
         let (environment, service) = (&self.instance.environment_id, &self.instance.service_id);
         read(ctx, |state| {
-            let active = state.deployments_of(environment, service).filter(|d| d.status == DeploymentState::Success);
-            Ok(active.cloned().map(Deployment).collect())
+            let now = store::clock_ms();
+            let views =
+                state.deployment_indexes_of(environment, service).map(|index| Deployment::of(state, index, now));
+            Ok(views.filter(|view| view.status == DeploymentState::Success).collect())
         })
+    }
+    /// When a committed change last changed what a new deployment of this instance would run:
+    /// its settings, variables, networking or volume, or the rendered value of a variable it
+    /// references (a shared variable, another service's). A deployment created after it runs
+    /// the instance as it is.
+    async fn updated_at(&self) -> DateTime {
+        let instance = &self.instance;
+        date(instance.updated_at.as_deref().or(instance.created_at.as_deref()).unwrap_or_default())
     }
     async fn domains(&self, ctx: &Context<'_>) -> Result<AllDomains> {
         read(ctx, |state| Ok(AllDomains::of(state, &self.instance.environment_id, &self.instance.service_id)))
@@ -876,42 +969,74 @@ pub struct DeploymentDeploymentInstance {
     status: DeploymentInstanceStatus,
 }
 
-pub struct Deployment(pub store::Deployment);
+/// A deployment as read at one moment: its record and its status then.
+pub struct Deployment {
+    record: store::Deployment,
+    status: DeploymentState,
+    status_since_ms: u64,
+    can_rollback: bool,
+}
+
+impl Deployment {
+    /// The deployment at `index` of [`State::deployments`], as of `now` (ms since 1970).
+    pub fn of(state: &State, index: usize, now: u64) -> Self {
+        let at = state.deployment_status(index, now);
+        Deployment {
+            record: state.deployments[index].clone(),
+            status: at.status,
+            status_since_ms: at.since_ms,
+            can_rollback: state.deployment_can_roll_back(index, now),
+        }
+    }
+
+    /// The deployment `id`, as of now.
+    pub fn by_id(state: &State, id: &str) -> Result<Self, Refusal> {
+        Ok(Deployment::of(state, state.deployment_index(id)?, store::clock_ms()))
+    }
+
+    pub fn status(&self) -> DeploymentState {
+        self.status
+    }
+}
 
 #[Object(name = "Deployment")]
 impl Deployment {
     async fn id(&self) -> ID {
-        ID(self.0.id.clone())
+        ID(self.record.id.clone())
     }
-    async fn status(&self) -> DeploymentStatus {
-        self.0.status.into()
+    /// Computed from the time: `INITIALIZING`, `BUILDING`, `DEPLOYING` for a third of
+    /// `--deploy-seconds` each, then `SUCCESS`, `FAILED` or `CRASHED`; `REMOVED` once replaced.
+    #[graphql(name = "status")]
+    async fn graphql_status(&self) -> DeploymentStatus {
+        self.status.into()
     }
     async fn created_at(&self) -> DateTime {
-        date(&self.0.created_at)
+        date(&self.record.created_at)
     }
     async fn updated_at(&self) -> DateTime {
-        date(&self.0.updated_at)
+        let since = store::timestamp_ms(self.status_since_ms);
+        date(if since > self.record.updated_at { &since } else { &self.record.updated_at })
     }
     async fn status_updated_at(&self) -> Option<DateTime> {
-        Some(date(&self.0.updated_at))
+        Some(DateTime(store::timestamp_ms(self.status_since_ms.max(self.record.started_ms))))
     }
     async fn project_id(&self) -> &str {
-        &self.0.project_id
+        &self.record.project_id
     }
     async fn environment_id(&self) -> &str {
-        &self.0.environment_id
+        &self.record.environment_id
     }
     async fn service_id(&self) -> Option<&str> {
-        Some(&self.0.service_id)
+        Some(&self.record.service_id)
     }
     async fn environment(&self, ctx: &Context<'_>) -> Result<Environment> {
-        read(ctx, |state| state.environment(&self.0.environment_id).cloned()).map(Environment)
+        read(ctx, |state| state.environment(&self.record.environment_id).cloned()).map(Environment)
     }
     async fn service(&self, ctx: &Context<'_>) -> Result<Service> {
-        read(ctx, |state| state.service(&self.0.service_id).cloned()).map(Service)
+        read(ctx, |state| state.service(&self.record.service_id).cloned()).map(Service)
     }
     async fn meta(&self) -> Option<DeploymentMeta> {
-        (!self.0.meta.is_null()).then(|| DeploymentMeta(self.0.meta.clone()))
+        (!self.record.meta.is_null()).then(|| DeploymentMeta(self.record.meta.clone()))
     }
     /// Only uploads (`railway up`) have snapshots; the emulator's deployments have none.
     async fn snapshot_id(&self) -> Option<String> {
@@ -920,23 +1045,24 @@ impl Deployment {
     async fn can_redeploy(&self) -> bool {
         true
     }
-    /// A replaced deployment can be rolled back to.
+    /// It ran successfully and a later deployment of the instance exists.
     async fn can_rollback(&self) -> bool {
-        self.0.status == DeploymentState::Removed
+        self.can_rollback
     }
+    /// Nothing of it runs: it ended other than `SUCCESS`, or was replaced.
     async fn deployment_stopped(&self) -> bool {
-        self.0.status == DeploymentState::Removed
+        matches!(self.status, DeploymentState::Failed | DeploymentState::Crashed | DeploymentState::Removed)
     }
-    /// One running instance per replica while the deployment is active.
+    /// One running instance per replica while the deployment is active (crashed ones while it
+    /// has crashed).
     async fn instances(&self) -> Vec<DeploymentDeploymentInstance> {
-        if self.0.status != DeploymentState::Success {
-            return Vec::new();
-        }
-        (0..self.0.replicas.max(0))
-            .map(|replica| DeploymentDeploymentInstance {
-                id: format!("{}-{replica}", self.0.id),
-                status: DeploymentInstanceStatus::Running,
-            })
+        let status = match self.status {
+            DeploymentState::Success => DeploymentInstanceStatus::Running,
+            DeploymentState::Crashed => DeploymentInstanceStatus::Crashed,
+            _ => return Vec::new(),
+        };
+        (0..self.record.replicas.max(0))
+            .map(|replica| DeploymentDeploymentInstance { id: format!("{}-{replica}", self.record.id), status })
             .collect()
     }
 }

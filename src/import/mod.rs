@@ -435,6 +435,8 @@ mod tests {
                 ("JWT_SECRET".into(), LiveValue::Value("hunter2".into())),
                 ("SEALED".into(), LiveValue::Sealed),
             ]),
+            settings: serde_json::Value::Null,
+            deployments: None,
         };
         let dev = LiveEnvironment {
             id: "env-dev".into(),

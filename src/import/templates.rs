@@ -31,7 +31,7 @@ const KNOWN_TEMPLATES: &[KnownTemplate] = &[
 ];
 
 /// Keys a template may set for import to reproduce it with `template` + `params` alone.
-const REPRODUCIBLE_KEYS: &[&str] = &["image", "volume", "variables"];
+const REPRODUCIBLE_KEYS: &[&str] = &["image", "volume", "variables", "networking"];
 
 /// A live service written as a template.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -87,6 +87,32 @@ fn differences(rendered: &Table, image: &str, instance: &LiveInstance) -> Option
     match rendered.get("image").map(|entry| &entry.node.value) {
         Some(Value::String(rendered_image)) if rendered_image == image => {}
         _ => return None,
+    }
+    // The template's TCP proxies (none unless `public`) must be the live ones.
+    if let Some(entry) = rendered.get("networking") {
+        let Value::Table(networking) = &entry.node.value else { return None };
+        let mut rendered_ports: Vec<String> = match networking.get("tcp_proxy").map(|entry| &entry.node.value) {
+            None => Vec::new(),
+            Some(Value::Array(ports)) => ports
+                .iter()
+                .map(|port| match &port.value {
+                    Value::Integer(port) => Some(port.to_string()),
+                    _ => None,
+                })
+                .collect::<Option<Vec<_>>>()?,
+            Some(_) => return None,
+        };
+        let mut live_ports: Vec<String> = instance
+            .settings
+            .pointer("/networking/tcpProxies")
+            .and_then(serde_json::Value::as_object)
+            .map(|proxies| proxies.keys().cloned().collect())
+            .unwrap_or_default();
+        rendered_ports.sort();
+        live_ports.sort();
+        if rendered_ports != live_ports {
+            return None;
+        }
     }
     let template_mount = match rendered.get("volume").map(|entry| &entry.node.value) {
         None => None,
@@ -172,6 +198,8 @@ pub(crate) mod tests {
                 .iter()
                 .map(|(name, value)| (name.to_string(), LiveValue::Value(value.to_string())))
                 .collect::<BTreeMap<_, _>>(),
+            settings: serde_json::Value::Null,
+            deployments: None,
         }
     }
 

@@ -10,6 +10,7 @@ use super::saved;
 use super::session::Session;
 use super::OpResult;
 use crate::apply::lock::{lock_path, ApplyLock};
+use crate::apply::rollout::Waiting;
 use crate::apply::{self, values::ValueSources, verify, Applied, ApplyOptions, Progress};
 use crate::plan::{diff, Action, Operation, Plan};
 
@@ -28,6 +29,8 @@ pub struct ApplySettings {
     pub review: bool,
     /// What the lock is taken on: the endpoint, or the emulator's state file.
     pub target: String,
+    /// Whether and how long to follow the deployments.
+    pub waiting: Waiting,
 }
 
 /// What a person sees and answers while `apply` runs.
@@ -79,7 +82,7 @@ pub async fn run(
         None => make_plan(&session, &prepared, &settings.sources.paths, prune).await?,
     };
     hooks.planned(&plan);
-    if plan.changes.iter().all(|change| change.action == Action::Deploy) {
+    if plan.changes.is_empty() || (!settings.deploy && plan.changes.iter().all(|c| c.action == Action::Deploy)) {
         return Ok(ApplyOutcome::NothingToDo);
     }
     let deletes: Vec<&str> = plan
@@ -100,7 +103,7 @@ pub async fn run(
     }
     let key = session_key(&session);
     let values = ValueSources { model: &prepared.model, secrets: &prepared.secrets, key: &key };
-    let options = ApplyOptions { deploy: settings.deploy };
+    let options = ApplyOptions { deploy: settings.deploy, waiting: settings.waiting };
     let applied = match apply::execute(&plan, &session.client, &values, options, hooks).await {
         Ok(applied) => applied,
         Err(interrupted) => {

@@ -47,9 +47,11 @@ impl Plan {
         Plan { format_version: FORMAT_VERSION, changes, unmanaged, warnings, summary, fingerprint, errors: Vec::new() }
     }
 
-    /// True when applying would change nothing and nothing unmanaged was found.
+    /// True when applying would change and deploy nothing and nothing unmanaged was found. (A
+    /// plan of deploys alone holds pending deploys: instances that do not run what they were
+    /// last given.)
     pub fn is_empty(&self) -> bool {
-        self.changes.iter().all(|change| change.action == Action::Deploy) && self.unmanaged.is_empty()
+        self.changes.is_empty() && self.unmanaged.is_empty()
     }
 
     /// Changes and unmanaged objects grouped per project (in plan order) and, within a
@@ -238,6 +240,8 @@ pub enum Kind {
     SharedVariable,
     Reference,
     Deployment,
+    /// A build, deploy, networking or volume setting (§2.1).
+    Setting,
 }
 
 /// How `apply` names something that may not exist yet: a live id, or the key of the create
@@ -309,7 +313,10 @@ pub enum Operation {
         service: Id,
         environment: Id,
     },
+    /// Creates a volume mounted into the instance; `key` names its id for later changes of the
+    /// plan (its backup schedules).
     CreateVolume {
+        key: String,
         project: Id,
         service: Id,
         environment: Id,
@@ -322,6 +329,12 @@ pub enum Operation {
     DeleteService {
         service: Id,
     },
+    /// A generated `*.up.railway.app` domain (Railway names it, so it cannot be a patch entry).
+    CreateServiceDomain {
+        service: Id,
+        environment: Id,
+        port: Option<u16>,
+    },
     /// One entry of an environment's config patch (Railway's EnvironmentConfig): every `Patch`
     /// change of one environment goes out as one staged patch and one commit (with
     /// `skipDeploys`), so the environment changes all at once or not at all. `service: None`
@@ -331,9 +344,14 @@ pub enum Operation {
         service: Option<Id>,
         entry: PatchEntry,
     },
+    /// Deploys an instance once everything of its environment is written. `after`: the services
+    /// of the same environment it references that deploy in this plan too; it starts once they
+    /// have (with `--wait`: once they succeeded), so a database is up before what uses it.
     Deploy {
         service: Id,
         environment: Id,
+        #[serde(default)]
+        after: Vec<Id>,
     },
 }
 
@@ -347,6 +365,11 @@ pub enum PatchEntry {
     DeleteVariable { name: String },
     /// `source`: what the instance deploys (an image, or a repository and its branch).
     Source { image: Option<String>, repo: Option<String>, branch: Option<String> },
+    /// A setting at `path` of the service's entry (`["deploy", "startCommand"]`); `null` removes
+    /// it (an undeclared custom domain or TCP proxy, with `--prune`).
+    Setting { path: Vec<String>, value: serde_json::Value },
+    /// `volumeMounts.<volume>.backupSchedules` of a volume that may be created by this plan.
+    VolumeBackups { volume: Id, schedules: Vec<String> },
 }
 
 /// A live object the files do not declare.
@@ -387,10 +410,14 @@ impl Summary {
         }
     }
 
-    /// `Plan: A to add, C to change, D to destroy, R to rename.` or `No changes.`
+    /// `Plan: A to add, C to change, D to destroy, R to rename.`, `No changes.`, or, when only
+    /// deploys are pending, `No changes; N deploy(s) pending.`
     pub fn line(&self) -> String {
         if self.add + self.change + self.destroy + self.rename == 0 {
-            "No changes.".to_string()
+            match self.deploy {
+                0 => "No changes.".to_string(),
+                n => format!("No changes; {n} deploy(s) pending."),
+            }
         } else {
             format!(
                 "Plan: {} to add, {} to change, {} to destroy, {} to rename.",

@@ -225,6 +225,54 @@ impl Client {
         Ok(())
     }
 
+    /// `serviceDomainCreate`: a generated domain for the instance; returns the domain name.
+    pub async fn create_service_domain(
+        &self,
+        environment_id: &str,
+        service_id: &str,
+        port: Option<u16>,
+    ) -> Result<String, ApiError> {
+        let input = ops::service_domain_create::ServiceDomainCreateInput {
+            environment_id: environment_id.to_owned(),
+            service_id: service_id.to_owned(),
+            target_port: port.map(i64::from),
+        };
+        Ok(self
+            .send::<ops::ServiceDomainCreate>(ops::service_domain_create::Variables { input })
+            .await?
+            .service_domain_create
+            .domain)
+    }
+
+    /// The latest deployment (id and status, in Railway's words: `SUCCESS`, `FAILED`…) of every
+    /// service instance of an environment, by service id; `None` for an instance never deployed.
+    pub async fn latest_deployments(
+        &self,
+        environment_id: &str,
+    ) -> Result<BTreeMap<String, Option<(String, String)>>, ApiError> {
+        let variables = ops::environment_deployments::Variables { id: environment_id.to_owned() };
+        let environment = self.send::<ops::EnvironmentDeployments>(variables).await?.environment;
+        Ok(environment
+            .service_instances
+            .edges
+            .into_iter()
+            .map(|edge| {
+                let deployment = edge.node.latest_deployment.map(|d| {
+                    let status = serde_json::to_value(&d.status).ok().and_then(|v| v.as_str().map(str::to_owned));
+                    (d.id, status.unwrap_or_else(|| "UNKNOWN".to_owned()))
+                });
+                (edge.node.service_id, deployment)
+            })
+            .collect())
+    }
+
+    /// `deploymentRollback`: deploys again what deployment `id` ran.
+    pub async fn rollback(&self, deployment_id: &str) -> Result<(), ApiError> {
+        let variables = ops::deployment_rollback::Variables { id: deployment_id.to_owned() };
+        let answer = self.send::<ops::DeploymentRollback>(variables).await?.deployment_rollback;
+        require_true(ops::deployment_rollback::OPERATION_NAME, answer)
+    }
+
     /// `environmentStagedChanges`: the patch staged now (`{}` when nothing is), decrypted.
     pub async fn staged_changes(&self, environment_id: &str) -> Result<serde_json::Value, ApiError> {
         let variables = ops::environment_staged_changes::Variables { environment_id: environment_id.to_owned() };

@@ -121,6 +121,18 @@ operation!(
     EnvironmentPatchCommitStaged = "graphql/environment_patch_commit_staged.graphql", Create
 );
 operation!(
+    /// `serviceDomainCreate`: a second call makes a second domain, so it is never repeated blindly.
+    ServiceDomainCreate = "graphql/service_domain_create.graphql", Create
+);
+operation!(
+    /// The latest deployment of every instance of an environment.
+    EnvironmentDeployments = "graphql/environment_deployments.graphql", Read
+);
+operation!(
+    /// `deploymentRollback`: redeploys an earlier deployment; repeating it redeploys it again.
+    DeploymentRollback = "graphql/deployment_rollback.graphql", IdempotentWrite
+);
+operation!(
     /// `environmentStagedChanges`.
     EnvironmentStagedChanges = "graphql/environment_staged_changes.graphql", Read
 );

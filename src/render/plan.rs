@@ -167,7 +167,7 @@ pub fn text(plan: &Plan, show_values: bool, color: bool) -> String {
             let plain_create = about.action == Action::Create
                 && !about.sensitive
                 && matches!(about.kind, Kind::Variable | Kind::SharedVariable);
-            if about.action != Action::Deploy && !plain_create {
+            if !plain_create {
                 let _ = writeln!(out, "      {}", paint("2", &format!("# {}", about.reason)));
             }
         }
@@ -246,5 +246,6 @@ fn kind_word(kind: Kind) -> &'static str {
         Kind::SharedVariable => "shared variable",
         Kind::Reference => "reference",
         Kind::Deployment => "deployment",
+        Kind::Setting => "setting",
     }
 }

@@ -5,6 +5,9 @@
 use indicatif::{ProgressBar, ProgressStyle};
 
 use super::Printer;
+use std::time::Duration;
+
+use crate::apply::rollout::{Deployed, RolloutProgress};
 use crate::apply::{Applied, Progress};
 use crate::ops::apply::ApplyHooks;
 use crate::plan::{Change, Plan};
@@ -46,6 +49,29 @@ impl Progress for ApplyDisplay {
         if let Some(bar) = &self.bar {
             bar.set_position(total as u64);
             bar.finish_and_clear();
+        }
+    }
+}
+
+impl RolloutProgress for ApplyDisplay {
+    /// One line per state change of a deployment (above the bar on a terminal).
+    fn deployment(&self, deployed: &Deployed, elapsed: Duration) {
+        let mut line = format!(
+            "  {} {}: {} ({:.1} s)",
+            if deployed.failed() { "✗" } else { "↻" },
+            super::printable(&deployed.address),
+            deployed.status,
+            elapsed.as_secs_f64()
+        );
+        if let Some(id) = &deployed.deployment_id {
+            line.push_str(&format!(" deployment {id}"));
+        }
+        if let Some(earlier) = &deployed.rolled_back_to {
+            line.push_str(&format!(", rolled back to {earlier}"));
+        }
+        match &self.bar {
+            Some(bar) => bar.println(line),
+            None => self.printer.status(&line),
         }
     }
 }

@@ -80,8 +80,14 @@ pub fn parse(config: Value) -> Result<ParsedConfig, ConfigShapeError> {
     let mut instances = BTreeMap::new();
     for (service_id, raw) in services {
         let path = format!("services.{service_id}");
+        let mut settings = raw.clone();
+        if let Value::Object(entries) = &mut settings {
+            entries.remove("variables");
+        }
         let service: RawService = if raw.is_null() { RawService::default() } else { decode(raw, &path)? };
-        instances.insert(service_id, instance(service, &volume_names, &path)?);
+        let mut instance = instance(service, &volume_names, &path)?;
+        instance.settings = settings;
+        instances.insert(service_id, instance);
     }
     Ok(ParsedConfig { shared: variables(shared_variables), instances })
 }
@@ -105,6 +111,8 @@ fn instance(
         source: service.source.and_then(source),
         volume_mounts,
         variables: variables(service.variables.unwrap_or_default()),
+        settings: Value::Null,
+        deployments: None,
     })
 }
 

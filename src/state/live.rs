@@ -48,6 +48,23 @@ pub struct LiveInstance {
     pub volume_mounts: Vec<LiveVolumeMount>,
     /// The service's variables, raw (`${{…}}` templates unrendered).
     pub variables: BTreeMap<String, LiveValue>,
+    /// The service's whole entry of the EnvironmentConfig but its variables (`source`, `build`,
+    /// `deploy`, `networking`, `volumeMounts`…), in Railway's names: what the diff compares the
+    /// files' settings with, leaf by leaf (see `config::settings::Leaf`).
+    pub settings: serde_json::Value,
+    /// The latest deployment and when the instance last changed (read with the whole project;
+    /// `None` when the read does not carry them, as in the per-environment fallback).
+    pub deployments: Option<DeploymentState>,
+}
+
+/// Whether an instance runs what it was last given.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct DeploymentState {
+    /// Railway's status of the latest deployment (`SUCCESS`, `FAILED`…) and when it was made;
+    /// `None`: never deployed.
+    pub latest: Option<(String, String)>,
+    /// When the instance's config (variables included) last changed, as Railway says.
+    pub changed_at: String,
 }
 
 /// Where a service's code comes from.

@@ -18,7 +18,9 @@ use crate::railway::operations::{self as ops};
 use crate::railway::{ApiError, Client, RequestEvent, Token};
 
 pub use config::{parse as parse_config, ConfigShapeError, ParsedConfig};
-pub use live::{LiveEnvironment, LiveInstance, LiveProject, LiveService, LiveSource, LiveValue, LiveVolumeMount};
+pub use live::{
+    DeploymentState, LiveEnvironment, LiveInstance, LiveProject, LiveService, LiveSource, LiveValue, LiveVolumeMount,
+};
 
 /// Which project to read.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -94,6 +96,16 @@ fn whole_project(project: ops::project_state::ProjectStateProject) -> Result<Liv
         let environment = edge.node;
         let mut live = live_environment(environment.id, environment.name, environment.config_etag, environment.config)?;
         live.unmerged_changes = unmerged(environment.unmerged_changes_count);
+        for edge in environment.service_instances.edges {
+            let node = edge.node;
+            if let Some(instance) = live.instances.get_mut(&node.service_id) {
+                let latest = node.latest_deployment.map(|d| {
+                    let status = serde_json::to_value(&d.status).ok().and_then(|v| v.as_str().map(str::to_owned));
+                    (status.unwrap_or_else(|| "UNKNOWN".to_owned()), d.created_at)
+                });
+                instance.deployments = Some(DeploymentState { latest, changed_at: node.updated_at });
+            }
+        }
         environments.push(live);
     }
     let services = project.services.edges.into_iter().map(|edge| Named { id: edge.node.id, name: edge.node.name });

@@ -449,7 +449,8 @@ fn platform_environment(id: &str) -> Value {
         "volumes": {"v-1": {"name": "pg-data"}},
         "someFutureKey": {"ignored": true},
     });
-    json!({"id": id, "name": name, "configEtag": format!("etag-{id}"), "config": config})
+    json!({"id": id, "name": name, "configEtag": format!("etag-{id}"), "config": config,
+           "serviceInstances": {"edges": []}})
 }
 
 /// Canned answers for a project with three environments and two services.
@@ -588,7 +589,7 @@ async fn a_malformed_config_names_the_environment() {
     let server = ScriptedServer::start(|_, _| {
         let mut project = project_json("p1", "platform", &[], &[]);
         project["environments"]["edges"] = json!([{"node": {"id": "e1", "name": "dev", "configEtag": "x",
-            "config": {"services": {"s1": {"variables": {"SECRET": "hunter2"}}}}}}]);
+            "config": {"services": {"s1": {"variables": {"SECRET": "hunter2"}}}}, "serviceInstances": {"edges": []}}}]);
         Reply::Json(json!({"data": {"project": project}}))
     })
     .await;

@@ -49,6 +49,7 @@ pub struct EmulatorBuilder {
     rename_policy: Option<String>,
     latency_ms: Option<u64>,
     rate_limit: Option<u32>,
+    deploy_seconds: Option<f64>,
 }
 
 impl EmulatorBuilder {
@@ -82,6 +83,11 @@ impl EmulatorBuilder {
         self.rate_limit = Some(limit);
         self
     }
+    /// `--deploy-seconds`: how long a deployment takes to end.
+    pub fn deploy_seconds(mut self, seconds: f64) -> Self {
+        self.deploy_seconds = Some(seconds);
+        self
+    }
 
     pub fn start(self) -> Emulator {
         let mut command = Command::new(env!("CARGO_BIN_EXE_railform"));
@@ -98,6 +104,7 @@ impl EmulatorBuilder {
         flag("--rename-policy", self.rename_policy);
         flag("--latency-ms", self.latency_ms.map(|l| l.to_string()));
         flag("--rate-limit", self.rate_limit.map(|l| l.to_string()));
+        flag("--deploy-seconds", self.deploy_seconds.map(|s| s.to_string()));
         command.stdout(Stdio::piped()).stderr(Stdio::inherit()).env("NO_COLOR", "1");
         let mut child = command.spawn().expect("start railform emulator");
         let stdout = child.stdout.take().expect("emulator stdout");
@@ -194,6 +201,21 @@ impl Emulator {
     pub fn seal(&self, environment_id: &str, service_id: Option<&str>, name: &str) {
         let body = serde_json::json!({"environmentId": environment_id, "serviceId": service_id, "name": name});
         self.inspect(reqwest::Method::POST, "seal", Some(body));
+    }
+
+    /// `POST /_emulator/fail-deploys?QUERY` (e.g. `service=api&count=2`): the rules now in force.
+    pub fn fail_deploys(&self, query: &str) -> Value {
+        self.inspect(reqwest::Method::POST, &format!("fail-deploys?{query}"), None)
+    }
+
+    /// `DELETE /_emulator/fail-deploys?QUERY`: clears rules (all of them with an empty query).
+    pub fn clear_fail_deploys(&self, query: &str) -> Value {
+        self.inspect(reqwest::Method::DELETE, &format!("fail-deploys?{query}"), None)
+    }
+
+    /// `POST /_emulator/age?environment=ID&days=N`: the environment looks `days` older.
+    pub fn age(&self, environment_id: &str, days: f64) -> Value {
+        self.inspect(reqwest::Method::POST, &format!("age?environment={environment_id}&days={days}"), None)
     }
 
     /// Calls `/_emulator/PATH` with the handle's token; panics unless it succeeds.

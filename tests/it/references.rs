@@ -23,10 +23,11 @@ fn a_live_reference_spelled_with_spaces_is_planned_as_a_rewrite_not_an_update() 
     assert!(!plan.stdout.contains("variable dev/platform-api/DATABASE_URL"), "not an update:\n{}", plan.stdout);
 
     workspace.run(&["apply", "--yes"]).expect(0);
-    // Spaces or none, the same reference: nothing left to change.
+    // Spaces or none, the same reference: nothing left to change. (Written as the dashboard
+    // does, deploying: the instance then runs what it holds.)
     upsert_variables(
         &emulator,
-        json!({"projectId": seeded.project.id, "environmentId": seeded.dev, "serviceId": seeded.api, "skipDeploys": true,
+        json!({"projectId": seeded.project.id, "environmentId": seeded.dev, "serviceId": seeded.api, "skipDeploys": false,
                "variables": {"DATABASE_URL": "${{  platform-db.DATABASE_URL }}"}}),
     );
     let plan = workspace.run(&["plan", "environments/dev.toml", "--detailed-exitcode"]).expect(0);
@@ -51,11 +52,9 @@ image = "nginx"
 [services.api.variables]
 DOCS = "write $$<<Service.VAR>> in railform files; it costs $$$<<shared.PRICE>>"
 RAW = "$${{ never closed"
-LEGACY = "$${{nosuch.X}} is left to Railway on purpose"
 "#,
     );
     workspace.run(&["validate"]).expect(0);
-    // Verification after apply does not report what the file leaves unchecked on purpose.
     workspace.run(&["apply", "--yes"]).expect(0);
 
     let project = Project { id: project_id(&emulator), production: production_id(&emulator) };
@@ -85,7 +84,9 @@ LEGACY = "$${{nosuch.X}} is left to Railway on purpose"
     assert!(file.contains(r#"DANGLING = "$${{nosuch.X}}""#), "{file}");
     assert!(file.contains(r#"CYCLE_A = "$${{CYCLE_B}}""#) && file.contains(r#"CYCLE_B = "$<<CYCLE_A>>""#), "{file}");
     workspace.run(&["validate"]).expect(0);
-    workspace.run(&["plan", "--detailed-exitcode"]).expect(0);
+    // The dashboard edit was written with skipDeploys: nothing to change, one deploy pending.
+    let plan = workspace.run(&["plan", "--detailed-exitcode"]).expect(2);
+    assert!(plan.stdout.contains("No changes; 1 deploy(s) pending."), "{}", plan.stdout);
 }
 
 fn project_id(emulator: &Emulator) -> String {

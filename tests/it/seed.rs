@@ -243,6 +243,7 @@ pub fn import_project(emulator: &Emulator, seal: bool) -> ImportProject {
         emulator.seal(&staging, Some(&api), "JWT_SECRET");
         emulator.seal(&staging, None, "SIGNING_KEY");
     }
+    deploy_everything(emulator, &project);
     ImportProject { project, staging, postgres, api, worker }
 }
 
@@ -428,4 +429,22 @@ pub fn example_files() -> Vec<(String, String)> {
         .collect();
     files.sort();
     files
+}
+
+/// Deploys every service instance of `project`, as a project that runs looks: each instance's
+/// latest deployment then holds what it was given (no deploy is pending).
+pub fn deploy_everything(emulator: &Emulator, project: &Project) {
+    let found = emulator.data(
+        "query($id: String!) { project(id: $id) { environments { edges { node { id serviceInstances { edges { node { serviceId } } } } } } } }",
+        json!({"id": project.id}),
+    );
+    for environment in found["project"]["environments"]["edges"].as_array().into_iter().flatten() {
+        let environment_id = text(&environment["node"]["id"]);
+        for instance in environment["node"]["serviceInstances"]["edges"].as_array().into_iter().flatten() {
+            emulator.data(
+                "mutation($e: String!, $s: String!) { serviceInstanceDeployV2(environmentId: $e, serviceId: $s) }",
+                json!({"e": environment_id, "s": text(&instance["node"]["serviceId"])}),
+            );
+        }
+    }
 }

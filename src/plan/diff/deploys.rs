@@ -6,27 +6,103 @@ use std::collections::{BTreeMap, BTreeSet};
 use super::{EnvironmentMatch, ProjectDiff, Rename};
 use crate::plan::{Action, Change, Id, Kind, Operation};
 use crate::refs::{self, Target};
-use crate::state::LiveValue;
+use crate::state::{LiveInstance, LiveValue};
 
 /// A variable of one environment: its service (`None` for a shared variable) and its name.
 type VariableKey = (Option<String>, String);
 
 impl<'m, 'l> ProjectDiff<'m, 'l> {
-    pub(super) fn plan_deploys(&mut self) {
-        for ((environment, service), (service_id, environment_id)) in std::mem::take(&mut self.to_deploy) {
-            let operation = Operation::Deploy { service: service_id, environment: environment_id };
+    /// One deploy per instance marked, each after the services it references in its
+    /// environment that deploy too (read from the files' values, and the live ones).
+    pub(super) fn plan_deploys(&mut self, environments: &[EnvironmentMatch<'m, 'l>], renames: &[Rename]) {
+        let deploys = std::mem::take(&mut self.to_deploy);
+        for ((environment, service), (service_id, environment_id, pending)) in &deploys {
+            let referenced = environments
+                .iter()
+                .find(|e| e.name == *environment)
+                .map(|e| self.services_read_by(e, service, service_id, renames))
+                .unwrap_or_default();
+            let after: Vec<Id> = referenced
+                .iter()
+                .filter(|other| *other != service)
+                .filter_map(|other| deploys.get(&(environment.clone(), other.clone())).map(|(id, _, _)| id.clone()))
+                .collect();
+            let operation =
+                Operation::Deploy { service: service_id.clone(), environment: environment_id.clone(), after };
             let address = format!("{environment}/{service}");
             self.add(
                 Change::new(&self.project_name, address, Action::Deploy, Kind::Deployment, operation)
-                    .in_environment(&environment)
-                    .of_service(&service)
-                    .because("one deploy after all its changes"),
+                    .in_environment(environment)
+                    .of_service(service)
+                    .because(pending.clone().unwrap_or_else(|| "one deploy after all its changes".to_string())),
             );
         }
     }
 
+    /// The services (by their names after this plan) that `service`'s variables reference in
+    /// `environment`: declared values, and live ones.
+    fn services_read_by(
+        &self,
+        environment: &EnvironmentMatch<'_, '_>,
+        service: &str,
+        service_id: &Id,
+        renames: &[Rename],
+    ) -> BTreeSet<String> {
+        let new_name = |name: &str| renames.iter().find(|r| r.old == name).map_or(name, |r| r.new.as_str()).to_string();
+        let mut read = BTreeSet::new();
+        let mut note = |references: Vec<refs::Reference>| {
+            for reference in references {
+                if let Target::Service { service, .. } = reference.target {
+                    read.insert(new_name(&service));
+                }
+            }
+        };
+        if let Some(declared) = environment.desired.and_then(|d| d.services.get(service)) {
+            for variable in declared.variables.values() {
+                note(refs::parse_lenient(variable.value.literal().unwrap_or_default()));
+            }
+        }
+        let live = match (service_id, environment.live) {
+            (Id::Live(id), Some(live)) => live.instances.get(id),
+            _ => None,
+        };
+        for value in live.iter().flat_map(|instance| instance.variables.values()) {
+            if let LiveValue::Value(text) = value {
+                note(refs::parse_railway(text));
+            }
+        }
+        read
+    }
+
     pub(super) fn mark_deploy(&mut self, environment: &EnvironmentMatch<'_, '_>, service: &str, id: Id) {
-        self.to_deploy.insert((environment.name.clone(), service.to_string()), (id, environment.id.clone()));
+        self.to_deploy.insert((environment.name.clone(), service.to_string()), (id, environment.id.clone(), None));
+    }
+
+    /// An instance this plan changes nothing of, but whose latest deployment does not run what
+    /// it was last given: never deployed (while it has a source), failed, or older than its last
+    /// change (an apply cut off before its deploys, `--no-deploy`). It is deployed, and the plan
+    /// says why.
+    pub(super) fn mark_pending_deploy(
+        &mut self,
+        environment: &EnvironmentMatch<'_, '_>,
+        service: &str,
+        id: &Id,
+        live: &LiveInstance,
+    ) {
+        let Some(state) = &live.deployments else { return };
+        let reason = match &state.latest {
+            None if live.source.is_some() => "never deployed".to_string(),
+            None => return,
+            Some((status, _)) if matches!(status.as_str(), "FAILED" | "CRASHED") => {
+                format!("its latest deployment {}", status)
+            }
+            Some((_, created_at)) if *created_at < state.changed_at => {
+                "changed since its latest deployment (a deploy was skipped or cut off)".to_string()
+            }
+            Some(_) => return,
+        };
+        let key = (environment.name.clone(), service.to_string());
+        self.to_deploy.entry(key).or_insert_with(|| (id.clone(), environment.id.clone(), Some(reason)));
     }
 
     /// Railway resolves references when it deploys, so an instance whose variables refer,

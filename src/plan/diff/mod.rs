@@ -11,6 +11,7 @@ mod deploys;
 mod drift;
 mod identity;
 mod rewrites;
+mod settings;
 mod variables;
 
 use std::collections::{BTreeMap, BTreeSet};
@@ -91,6 +92,8 @@ fn phase(change: &Change) -> u8 {
         Operation::CreateProject { .. } => 0,
         Operation::CreateEnvironment { .. } | Operation::RenameEnvironment { .. } => 1,
         Operation::CreateService { .. } | Operation::CreateInstance { .. } | Operation::CreateVolume { .. } => 2,
+        // After the patches: the instance exists with its settings when its domain is made.
+        Operation::CreateServiceDomain { .. } => 5,
         Operation::RenameService { .. } => 3,
         Operation::Patch { .. } => 4,
         Operation::DeleteService { .. } => 5,
@@ -141,7 +144,8 @@ struct ProjectDiff<'m, 'l> {
     unmanaged: Vec<Unmanaged>,
     warnings: Vec<String>,
     /// Instances (environment name, service name) that need a deploy.
-    to_deploy: BTreeMap<(String, String), (Id, Id)>,
+    /// With the reason of a deploy no change of this plan asks for (a pending deploy).
+    to_deploy: BTreeMap<(String, String), (Id, Id, Option<String>)>,
     /// Live services the files mark `delete = true`: declared, so never unmanaged.
     tombstoned: BTreeSet<String>,
     /// What makes the plan impossible (a pinned id that matches nothing…).
@@ -215,7 +219,7 @@ impl<'m, 'l> ProjectDiff<'m, 'l> {
             self.deploy_dependents(environment, &service_ids, &renames);
             self.warn_of_staged_changes(environment);
         }
-        self.plan_deploys();
+        self.plan_deploys(&matched, &renames);
     }
 
     /// The name a live service will have after this plan's renames.
@@ -241,6 +245,11 @@ impl<'m, 'l> ProjectDiff<'m, 'l> {
                 environment.name, live.unmerged_changes
             ));
         }
+    }
+
+    /// The key of the volume this plan creates for `service` in `environment`.
+    pub(super) fn volume_key(&self, environment: &str, service: &str) -> String {
+        self.key(&format!("volume:{environment}/{service}"))
     }
 
     /// The key of something this plan creates: scoped to the project, so two new projects
@@ -316,7 +325,7 @@ mod tests {
     use crate::secret::PlanKey;
     use crate::state::{LiveInstance, LiveService, LiveValue::Value};
 
-    fn model(files: &[(&str, &str)]) -> Model {
+    pub(super) fn model(files: &[(&str, &str)]) -> Model {
         let dir = tempfile::tempdir().unwrap();
         for (name, text) in files {
             std::fs::write(dir.path().join(name), text).unwrap();
@@ -329,6 +338,8 @@ mod tests {
             source: None,
             volume_mounts: Vec::new(),
             variables: variables.iter().map(|(k, v)| (k.to_string(), Value(v.to_string()))).collect(),
+            settings: serde_json::Value::Null,
+            deployments: None,
         }
     }
 
@@ -343,7 +354,7 @@ mod tests {
         }
     }
 
-    fn seeded_project(db_name: &str) -> LiveProject {
+    pub(super) fn seeded_project(db_name: &str) -> LiveProject {
         let api = || instance(&[("DATABASE_URL", &format!("${{{{{db_name}.DATABASE_URL}}}}"))]);
         LiveProject {
             id: "p1".into(),
@@ -369,7 +380,7 @@ variables = { DATABASE_URL = { preserve = true } }
 DATABASE_URL = "$<<platform-db.DATABASE_URL>>"
 "#;
 
-    fn actions(plan: &Plan) -> Vec<String> {
+    pub(super) fn actions(plan: &Plan) -> Vec<String> {
         plan.changes.iter().map(|c| format!("{:?} {}", c.action, c.address)).collect()
     }
 
@@ -551,5 +562,66 @@ DATABASE_URL = "$<<platform-db.DATABASE_URL>>"
         assert!(
             matches!(&plan.changes[2].operation, Operation::RenameEnvironment { environment: Id::New(key), .. } if key.ends_with("/project/production"))
         );
+    }
+}
+
+#[cfg(test)]
+mod settings_tests {
+    use serde_json::json;
+
+    use super::tests::{actions, model, seeded_project};
+    use super::*;
+    use crate::config::settings::{CustomDomain, Deploy, Networking, RestartPolicy, Settings};
+    use crate::plan::PatchEntry;
+
+    #[test]
+    fn settings_are_diffed_leaf_by_leaf_and_networking_by_domain_and_port() {
+        let mut model =
+            model(&[("dev.toml", "project = \"platform\"\nenvironment = \"dev\"\n[services.platform-api]\n")]);
+        let api = model.environments[0].services.get_mut("platform-api").unwrap();
+        api.settings = Settings {
+            deploy: Deploy {
+                start_command: Some("node server.js".into()),
+                restart_policy: Some(RestartPolicy::OnFailure),
+                replicas: Some(2),
+                ..Deploy::default()
+            },
+            networking: Some(Networking {
+                railway_domain: None,
+                custom_domains: vec![CustomDomain { domain: "api.acme.com".into(), port: Some(8000) }],
+                tcp_proxy: vec![],
+            }),
+            ..Settings::default()
+        };
+        let mut live = seeded_project("platform-db");
+        let instance = live.environments[0].instances.get_mut("s-api").unwrap();
+        instance.settings = json!({
+            "deploy": {"startCommand": "node server.js", "restartPolicyType": "ALWAYS", "numReplicas": 2.0},
+            "networking": {"tcpProxies": {"8080": {}}},
+        });
+        let plan = diff(&model, &[Some(live.clone())], &Secrets::default(), &DiffOptions::default());
+        assert_eq!(
+            actions(&plan),
+            [
+                "Update dev/platform-api/deploy.restart_policy",
+                "Create dev/platform-api/networking.custom_domains[api.acme.com]",
+                "Deploy dev/platform-api"
+            ]
+        );
+        assert_eq!(plan.changes[0].before.as_deref(), Some("ALWAYS"));
+        assert_eq!(plan.changes[0].after.as_deref(), Some("ON_FAILURE"));
+        assert!(matches!(&plan.changes[1].operation,
+            Operation::Patch { entry: PatchEntry::Setting { path, value }, .. }
+                if path.join(".") == "networking.customDomains.api.acme.com" && *value == json!({"port": 8000})));
+        let proxies: Vec<&str> =
+            plan.unmanaged.iter().filter(|u| u.kind == Kind::Setting).map(|u| u.address.as_str()).collect();
+        assert_eq!(proxies, ["dev/platform-api/networking.tcp_proxy[8080]"]);
+
+        let pruned =
+            diff(&model, &[Some(live)], &Secrets::default(), &DiffOptions { prune: true, ..DiffOptions::default() });
+        assert!(pruned
+            .changes
+            .iter()
+            .any(|c| c.address == "dev/platform-api/networking.tcp_proxy[8080]" && c.action == Action::Delete));
     }
 }

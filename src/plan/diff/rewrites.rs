@@ -105,7 +105,8 @@ impl<'m, 'l> ProjectDiff<'m, 'l> {
             }
         }
         if rewrote {
-            self.to_deploy.insert((environment.name.clone(), service_name.to_string()), (id, environment.id.clone()));
+            self.to_deploy
+                .insert((environment.name.clone(), service_name.to_string()), (id, environment.id.clone(), None));
         }
     }
 }

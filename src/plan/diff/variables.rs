@@ -84,6 +84,7 @@ impl<'m, 'l> ProjectDiff<'m, 'l> {
             let mounts = live_instance.map(|i| i.volume_mounts.as_slice()).unwrap_or(&[]);
             if mounts.is_empty() {
                 let operation = Operation::CreateVolume {
+                    key: self.volume_key(&environment.name, &service.name),
                     project: self.project_id.clone(),
                     service: service_id.clone(),
                     environment: environment.id.clone(),
@@ -112,12 +113,15 @@ impl<'m, 'l> ProjectDiff<'m, 'l> {
                 ));
             }
         }
+        changed |= self.diff_settings(environment, service, service_id, live_instance);
         let empty = BTreeMap::new();
         let live_variables = live_instance.map(|i| &i.variables).unwrap_or(&empty);
         let target = VariableTarget { environment, service: Some(service), service_id: Some(service_id) };
         let changed_variables = self.diff_variables(&target, &service.variables, live_variables, renames);
         if changed || !changed_variables.is_empty() || live_instance.is_none() {
             self.mark_deploy(environment, &service.name, service_id.clone());
+        } else if let Some(live) = live_instance {
+            self.mark_pending_deploy(environment, &service.name, service_id, live);
         }
     }
 

@@ -1,0 +1,131 @@
+//! Deployments as an orchestrator sees them (issue 15): deploys follow the reference graph, a
+//! failed deployment stops its dependents and exits 1 naming it, `--rollback-on-failure` puts
+//! the previous deployment back, a rerun after a fixed failure converges, `--no-deploy` deploys
+//! nothing. Against the emulator with `--deploy-seconds`, over HTTP.
+
+use serde_json::{json, Value};
+
+use crate::harness::{Emulator, Workspace};
+
+/// db ← api ← worker, and a cron that reads nothing.
+const LAYERED: &str = r#"
+project = "shop"
+environment = "production"
+
+[services.db]
+image = "postgres:16"
+[services.db.variables]
+PGPORT = "5432"
+
+[services.api]
+image = "ghcr.io/acme/api:1"
+[services.api.variables]
+DB_PORT = "$<<db.PGPORT>>"
+
+[services.worker]
+image = "ghcr.io/acme/worker:1"
+[services.worker.variables]
+API_HOST = "$<<api.RAILWAY_PRIVATE_DOMAIN>>"
+
+[services.cron]
+image = "ghcr.io/acme/cron:1"
+"#;
+
+/// Every deployment of the project: (service name, id, status, createdAt), oldest first.
+fn deployments(emulator: &Emulator) -> Vec<(String, String, String, String)> {
+    let found =
+        emulator.data("query { projects { edges { node { services { edges { node { id name } } } } } } }", json!({}));
+    let services: Vec<(String, String)> = found["projects"]["edges"][0]["node"]["services"]["edges"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| (e["node"]["id"].as_str().unwrap().to_string(), e["node"]["name"].as_str().unwrap().to_string()))
+        .collect();
+    let mut all = Vec::new();
+    for (id, name) in services {
+        let answer = emulator.data(
+            "query($s: String!) { deployments(input: {serviceId: $s}, first: 50) { edges { node { id status createdAt } } } }",
+            json!({"s": id}),
+        );
+        for edge in answer["deployments"]["edges"].as_array().unwrap() {
+            let node: &Value = &edge["node"];
+            all.push((
+                name.clone(),
+                node["id"].as_str().unwrap().to_string(),
+                node["status"].as_str().unwrap().to_string(),
+                node["createdAt"].as_str().unwrap().to_string(),
+            ));
+        }
+    }
+    all.sort_by(|a, b| a.3.cmp(&b.3));
+    all
+}
+
+fn started_at(all: &[(String, String, String, String)], service: &str) -> String {
+    all.iter().find(|d| d.0 == service).map(|d| d.3.clone()).unwrap_or_else(|| panic!("{service} deployed: {all:?}"))
+}
+
+#[test]
+fn deploys_follow_the_reference_graph_and_wait_for_success() {
+    let emulator = Emulator::builder().deploy_seconds(0.6).start();
+    let workspace = Workspace::new(&emulator);
+    workspace.file("environments/production.toml", LAYERED);
+    let run = workspace.run(&["apply", "--yes", "--wait"]).expect(0);
+    let all = deployments(&emulator);
+    assert!(all.iter().all(|d| d.2 == "SUCCESS"), "{all:?}");
+    let (db, api, worker) = (started_at(&all, "db"), started_at(&all, "api"), started_at(&all, "worker"));
+    assert!(db < api && api < worker, "db {db}, api {api}, worker {worker}");
+    // The independent cron starts with the first layer, not after the others.
+    assert!(started_at(&all, "cron") < api, "{all:?}");
+    assert!(run.stderr.contains("production/api: SUCCESS"), "{}", run.stderr);
+}
+
+#[test]
+fn a_failed_middle_service_stops_its_dependents_and_a_fixed_rerun_converges() {
+    let emulator = Emulator::builder().deploy_seconds(0.3).start();
+    let workspace = Workspace::new(&emulator);
+    workspace.file("environments/production.toml", LAYERED);
+    emulator.fail_deploys("service=api");
+    let run = workspace.run(&["apply", "--yes", "--wait"]).expect(1);
+    assert!(run.stderr.contains("environment production, service api: FAILED (deployment "), "{}", run.stderr);
+    assert!(run.stderr.contains("environment production, service worker: NOT STARTED"), "{}", run.stderr);
+    let all = deployments(&emulator);
+    assert!(!all.iter().any(|d| d.0 == "worker"), "worker must not deploy after api failed: {all:?}");
+
+    // Fixed: the next plan sees what is left to deploy, and apply converges.
+    emulator.clear_fail_deploys("");
+    let plan = workspace.run(&["plan", "--detailed-exitcode"]).expect(2);
+    assert!(plan.stdout.contains("deploy production/api"), "{}", plan.stdout);
+    assert!(plan.stdout.contains("deploy production/worker"), "{}", plan.stdout);
+    workspace.run(&["apply", "--yes", "--wait"]).expect(0);
+    workspace.run(&["plan", "--detailed-exitcode"]).expect(0);
+}
+
+#[test]
+fn rollback_on_failure_leaves_the_previous_deployment_active() {
+    let emulator = Emulator::builder().deploy_seconds(0.2).start();
+    let workspace = Workspace::new(&emulator);
+    workspace.file("environments/production.toml", LAYERED);
+    workspace.run(&["apply", "--yes", "--wait"]).expect(0);
+    let first_api = deployments(&emulator).into_iter().find(|d| d.0 == "api").expect("api deployed").1;
+
+    workspace.file("environments/production.toml", &LAYERED.replace("ghcr.io/acme/api:1", "ghcr.io/acme/api:2"));
+    emulator.fail_deploys("service=api");
+    let run = workspace.run(&["apply", "--yes", "--wait", "--rollback-on-failure"]).expect(1);
+    assert!(run.stderr.contains(&format!("rolled back to {first_api}")), "{}", run.stderr);
+    // The rollback is started, not followed: it ends within a deploy's time.
+    std::thread::sleep(std::time::Duration::from_millis(800));
+    let latest = deployments(&emulator).into_iter().rfind(|d| d.0 == "api").expect("api");
+    assert_eq!(latest.2, "SUCCESS", "the rollback is the active deployment: {latest:?}");
+}
+
+#[test]
+fn no_deploy_deploys_nothing_and_the_next_plan_says_what_is_left() {
+    let emulator = Emulator::start();
+    let workspace = Workspace::new(&emulator);
+    workspace.file("environments/production.toml", LAYERED);
+    workspace.run(&["apply", "--yes", "--no-deploy"]).expect(0);
+    assert!(deployments(&emulator).is_empty(), "{:?}", deployments(&emulator));
+    let plan = workspace.run(&["plan", "--detailed-exitcode"]).expect(2);
+    assert!(plan.stdout.contains("never deployed"), "{}", plan.stdout);
+}
