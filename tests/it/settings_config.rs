@@ -185,7 +185,7 @@ fn an_overlay_changes_settings_of_one_environment_only() {
     assert_eq!(prod_networking.railway_domain, None, "false in an overlay removes the generated domain");
     assert_eq!(prod_networking.custom_domains, [CustomDomain { domain: "api.acme.com".into(), port: None }]);
     let (dev_db, prod_db) = (service(&model, "dev", "db"), service(&model, "prod", "db"));
-    assert_eq!(dev_db.settings.networking.as_ref().unwrap().tcp_proxy, Vec::<u16>::new(), "private by default");
+    assert_eq!(dev_db.settings.networking, None, "private by default: networking left to the dashboard");
     assert_eq!(dev_db.settings.volume_backups, None);
     assert_eq!(prod_db.settings.networking.as_ref().unwrap().tcp_proxy, [5432]);
     assert_eq!(prod_db.settings.volume_backups, Some(vec![BackupSchedule::Daily]));
@@ -232,7 +232,7 @@ fn every_builtin_template_validates_and_reproduces_railways_template() {
     assert_eq!(mongo.source, Some(Source::Image("mongo:7.0".into())));
     assert_eq!(mongo.volume.as_ref().unwrap().mount, "/data/db");
     assert!(mongo.settings.deploy.start_command.as_deref().unwrap().contains("--ipv6 --bind_ip ::,0.0.0.0"));
-    assert_eq!(mongo.settings.networking.as_ref().unwrap().tcp_proxy, Vec::<u16>::new());
+    assert_eq!(mongo.settings.networking, None);
     assert_eq!(
         literal(mongo, "MONGO_URL"),
         "mongodb://$<<MONGO_INITDB_ROOT_USERNAME>>:$<<MONGO_INITDB_ROOT_PASSWORD>>@$<<RAILWAY_PRIVATE_DOMAIN>>:27017"
@@ -272,7 +272,7 @@ fn every_builtin_template_validates_and_reproduces_railways_template() {
     );
     assert_eq!(literal(pooler, "DATABASE_UNPOOLED_URL"), "$<<db.DATABASE_URL>>");
     assert!(!pooler.variables.contains_key("DATABASE_PUBLIC_URL"), "public URLs only with public = true");
-    assert_eq!(pooler.settings.networking.as_ref().unwrap().tcp_proxy, Vec::<u16>::new());
+    assert_eq!(pooler.settings.networking, None);
     let model = from_template("pgbouncer", "{ postgres = \"db\", public = true, pool_mode = \"session\" }", "");
     let public = service(&model, "dev", "svc");
     assert_eq!(public.settings.networking.as_ref().unwrap().tcp_proxy, [5432]);
@@ -363,7 +363,7 @@ fn the_example_uses_the_settings_the_way_the_issue_asks() {
         assert_eq!(deploy.pre_deploy_command.as_deref(), Some(&["npx prisma migrate deploy".to_string()][..]));
         assert_eq!(deploy.healthcheck_path.as_deref(), Some("/health"));
         let db = service(&model, environment, "platform-db");
-        let public = db.settings.networking.as_ref().unwrap().tcp_proxy == [5432];
+        let public = db.settings.networking.as_ref().is_some_and(|n| n.tcp_proxy == [5432]);
         assert_eq!(public, environment == "dev", "{environment}: Postgres is public only in dev");
         let backups = db.settings.volume_backups.as_ref().is_some_and(|b| b.contains(&BackupSchedule::Daily));
         assert_eq!(backups, environment == "prod", "{environment}: daily backups in prod");

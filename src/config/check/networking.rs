@@ -3,11 +3,12 @@
 //! `RAILWAY_TCP_PROXY_*`) of a service that has none in that environment, which would deploy
 //! broken (Railway leaves the reference unresolved).
 //!
-//! The rule for the second: a service's endpoints are known only when its networking is managed
-//! by the files, that is when its merged table has a `[networking]` table (written by the user
-//! or by its template: the database templates always write one, `public` decides its TCP proxy).
-//! A service without one may have domains and proxies made in the dashboard, which the files
-//! cannot see: references to it are not checked. The check follows references through
+//! The rule for the second: a service's endpoints are known only when the files say what they
+//! are, that is when its merged table has a `[networking]` table (written by the user or by its
+//! template), or when it comes from a database template (`postgres`, `mysql`, `mongo`, `redis`,
+//! `pgbouncer`), whose `public` param is the one way the files give it a TCP proxy: without it,
+//! the database has none. Any other service without `[networking]` may have domains and proxies
+//! made in the dashboard, which the files cannot see: references to it are not checked. The check follows references through
 //! variables (`$<<db.DATABASE_PUBLIC_URL>>` reads `DATABASE_PUBLIC_URL`, which reads
 //! `RAILWAY_TCP_PROXY_DOMAIN`), and reports at the reference a user wrote; a template's own
 //! variables (Postgres's `DATABASE_PUBLIC_URL` on a private database) are Railway's, dormant
@@ -222,9 +223,13 @@ impl Resolver<'_> {
     }
 }
 
-/// True when `service` has `endpoint`, or when the files cannot know (no `[networking]`).
+/// True when `service` has `endpoint`, or when the files cannot know (no `[networking]`). A
+/// database template without `public` writes no `[networking]` and means no TCP proxy.
 fn has(service: &Service, endpoint: Endpoint) -> bool {
-    let Some(networking) = &service.settings.networking else { return true };
+    let Some(networking) = &service.settings.networking else {
+        let private_database = service.template.as_deref().is_some_and(|t| PUBLIC_TEMPLATES.contains(&t));
+        return !(endpoint == Endpoint::TcpProxy && private_database);
+    };
     match endpoint {
         Endpoint::Domain => networking.railway_domain.is_some() || !networking.custom_domains.is_empty(),
         Endpoint::TcpProxy => !networking.tcp_proxy.is_empty(),

@@ -238,7 +238,9 @@ impl Reader<'_> {
             )
         });
         let dockerfile_path = table.get("dockerfile_path").and_then(|entry| {
-            if builder != Some(Builder::Dockerfile) && builder_entry.is_none_or(|_| builder.is_some()) {
+            // A builder written but invalid is reported already.
+            let invalid_builder = builder_entry.is_some() && builder.is_none();
+            if builder != Some(Builder::Dockerfile) && !invalid_builder {
                 let found = match builder {
                     Some(other) => format!("the builder is `{}`", other.railway_name().to_lowercase()),
                     None => "no builder is set".to_string(),
@@ -287,8 +289,8 @@ impl Reader<'_> {
             )
         });
         let restart_max_retries = table.get("restart_max_retries").and_then(|entry| {
-            let written_policy = table.get("restart_policy").is_some();
-            if restart_policy != Some(RestartPolicy::OnFailure) && !(written_policy && restart_policy.is_none()) {
+            let invalid_policy = table.contains_key("restart_policy") && restart_policy.is_none();
+            if restart_policy != Some(RestartPolicy::OnFailure) && !invalid_policy {
                 let found = match restart_policy {
                     Some(RestartPolicy::Always) => "`restart_policy` is \"always\"",
                     Some(RestartPolicy::Never) => "`restart_policy` is \"never\"",
