@@ -275,7 +275,8 @@ fn measure_workload(
     Ok(WorkloadResult { workload, railform: railform_results, naive, peer })
 }
 
-/// `railway config plan` on both emulators, `repetitions` times each (the median run kept).
+/// `railway config plan` on both emulators, `repetitions` times each, three at least (the median
+/// run kept).
 fn measure_peer(
     runtime: &tokio::runtime::Runtime,
     setup: &peer::PeerSetup,
@@ -286,13 +287,15 @@ fn measure_peer(
     for seeded in by_latency {
         let linked = peer::LinkedPeer::link(setup, &seeded.emulator.url())?;
         let mut runs = Vec::new();
-        for _ in 0..repetitions.max(1) {
+        // At least three runs: a Node process's start varies more than railform's.
+        for _ in 0..repetitions.max(3) {
             runtime.block_on(seeded.emulator.reset_stats())?;
             let measured = linked.plan()?;
             let stats = runtime.block_on(seeded.emulator.stats())?;
             runs.push(peer::PeerRun {
                 requests: stats.requests,
                 operations: stats.operations,
+                errors: stats.errors,
                 wall: measured.wall,
                 cpu: measured.cpu,
             });

@@ -95,6 +95,8 @@ impl LinkedPeer {
         if !peer.project.path().join(".railway/railway.ts").is_file() {
             bail!("railway config pull wrote no .railway/railway.ts");
         }
+        // Once unmeasured, so that Node's first start (and its caches) is not in the figures.
+        peer.plan()?;
         Ok(peer)
     }
 
@@ -152,6 +154,8 @@ pub struct PeerRun {
     pub requests: u64,
     /// Requests by GraphQL operation name.
     pub operations: BTreeMap<String, u64>,
+    /// Requests answered with GraphQL errors, by operation name.
+    pub errors: BTreeMap<String, u64>,
     pub wall: std::time::Duration,
     pub cpu: std::time::Duration,
 }

@@ -2,6 +2,7 @@
 //! and the ratios, the physical limit, the offline cost, and whether each target of issue 8
 //! holds — every figure taken from the [`Results`] of this run.
 
+use std::collections::BTreeMap;
 use std::fmt::Write as _;
 use std::time::Duration;
 
@@ -180,7 +181,7 @@ fn peer_table(text: &mut String, results: &Results) {
          wall, 0 ms | railform | ratio | wall, {ms} ms | railform | ratio | CPU | railform |"
     );
     let _ = writeln!(text, "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
-    let mut operations = None;
+    let mut operations: Option<(String, BTreeMap<String, u64>, BTreeMap<String, u64>)> = None;
     let mut skipped = Vec::new();
     for result in measured {
         let plan = result.operation(Operation::Plan);
@@ -207,7 +208,9 @@ fn peer_table(text: &mut String, results: &Results) {
                     millis(at_zero.cpu),
                     millis(plan.without_latency.cpu),
                 );
-                operations.get_or_insert_with(|| (result.workload.label(), at_zero.operations.clone()));
+                operations.get_or_insert_with(|| {
+                    (result.workload.label(), at_zero.operations.clone(), at_zero.errors.clone())
+                });
             }
             Some(PeerOutcome::Skipped(reason)) => {
                 let _ = writeln!(
@@ -236,9 +239,22 @@ fn peer_table(text: &mut String, results: &Results) {
          off. Railway's engine plans one environment per run, so only the one-environment workloads are compared.",
         super::peer::CLI_VERSION
     );
-    if let Some((label, operations)) = operations {
+    if let Some((label, operations, errors)) = operations {
         let listed: Vec<String> = operations.iter().map(|(name, count)| format!("`{name}` × {count}")).collect();
-        let _ = writeln!(text, "Its requests on {label}: {}.", listed.join(", "));
+        let _ = write!(text, "Its requests on {label}: {}", listed.join(", "));
+        if errors.is_empty() {
+            let _ = writeln!(text, ".");
+        } else {
+            let refused: Vec<String> = errors.iter().map(|(name, count)| format!("`{name}` × {count}")).collect();
+            let why = if errors.contains_key("IacEnvironmentConfig") {
+                " (the CLI's first `IacEnvironmentConfig` asks for `Environment.iacPartials`, which the schema \
+                 the CLI pins lacks; it then asks again without it — against Railway's newer server that would \
+                 be one request less)"
+            } else {
+                ""
+            };
+            let _ = writeln!(text, "; answered with an error: {}{why}.", refused.join(", "));
+        }
     }
     for reason in skipped {
         let _ = writeln!(text, "\n**Railway's engine was not measured:** {reason}.");
