@@ -94,8 +94,11 @@ struct Provided<'s> {
     endpoint: Option<&'s str>,
     service_domains: Vec<(&'s str, Option<i64>)>,
     tcp_proxies: Vec<(i64, i64, &'s str)>,
-    volume: Option<(&'s str, &'s str, Option<i64>, Option<&'s str>, Option<bool>)>,
+    volume: Option<Mount<'s>>,
 }
+
+/// A volume mount: volume id, mount path, size, region, online resize.
+type Mount<'s> = (&'s str, &'s str, Option<i64>, Option<&'s str>, Option<bool>);
 
 fn own<'s>(state: &'s State, instance: &'s Instance) -> Own<'s> {
     let (environment_id, service_id) = (instance.environment_id.as_str(), instance.service_id.as_str());

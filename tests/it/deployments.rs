@@ -103,7 +103,7 @@ fn statuses_advance_through_the_phases_over_deploy_seconds_and_the_old_deploymen
     assert!(positions.windows(2).all(|pair| pair[0] < pair[1]), "statuses out of order: {seen:?}");
     assert!(seen.contains(&"BUILDING".to_string()), "{seen:?}");
     assert_eq!(status(&emulator, &first), "REMOVED", "replaced once the new one succeeded");
-    assert_eq!(active(&emulator, &project, &api), [second.clone()]);
+    assert_eq!(active(&emulator, &project, &api), std::slice::from_ref(&second));
     assert_eq!(record(&emulator, &second)["status"], "SUCCESS", "the inspection endpoint shows the status now");
 }
 
@@ -181,7 +181,11 @@ fn fail_deploys_fails_the_next_deployments_of_a_service_until_used_up_or_cleared
     for _ in 0..3 {
         assert_eq!(status(&emulator, &deploy(&emulator, &project, &api)), "FAILED");
     }
-    assert_eq!(active(&emulator, &project, &api), [three.clone()], "the last good deployment still serves");
+    assert_eq!(
+        active(&emulator, &project, &api),
+        std::slice::from_ref(&three),
+        "the last good deployment still serves"
+    );
     assert_eq!(emulator.fail_deploys("service=api&clear"), json!([]));
     assert_eq!(status(&emulator, &deploy(&emulator, &project, &api)), "SUCCESS");
 
@@ -245,7 +249,7 @@ fn a_rollback_starts_a_deployment_of_the_old_snapshot_that_becomes_the_active_on
     let rollback = latest(&emulator, &project, &api);
     assert!(rollback != good && rollback != bad, "a rollback is a new deployment");
     assert_eq!(status(&emulator, &rollback), "SUCCESS");
-    assert_eq!(active(&emulator, &project, &api), [rollback.clone()]);
+    assert_eq!(active(&emulator, &project, &api), std::slice::from_ref(&rollback));
     assert_eq!(status(&emulator, &bad), "REMOVED");
     let snapshot = record(&emulator, &rollback);
     assert_eq!(snapshot["variables"]["VERSION"], "1", "the old deployment's variables");

@@ -181,7 +181,9 @@ fn peer_table(text: &mut String, results: &Results) {
          wall, 0 ms | railform | ratio | wall, {ms} ms | railform | ratio | CPU | railform |"
     );
     let _ = writeln!(text, "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
-    let mut operations: Option<(String, BTreeMap<String, u64>, BTreeMap<String, u64>)> = None;
+    // The workload, and the peer's requests and refused requests by operation name there.
+    type Operations = (String, BTreeMap<String, u64>, BTreeMap<String, u64>);
+    let mut operations: Option<Operations> = None;
     let mut skipped = Vec::new();
     for result in measured {
         let plan = result.operation(Operation::Plan);
