@@ -245,6 +245,19 @@ expect service_status_after ".status == \"SUCCESS\" and .deploymentId == \"$rede
 json restart restart --service api --yes --json
 expect restart ".id == \"$redeployed\"" "restart --service api restarts the running deployment"
 
+# --- a failing deployment (POST /_emulator/fail-deploys), as the CLI shows it ---------------------
+curl -sf -X POST -H "Authorization: Bearer $TOKEN" "$BASE/_emulator/fail-deploys?service=api&count=1" > /dev/null
+json redeploy_failing redeploy --service api --yes --json
+failing=$(jq -r '.id // ""' "$WORK/redeploy_failing.json")
+json service_status_failed service status --json
+expect service_status_failed ".status == \"FAILED\" and .deploymentId == \"$failing\"" \
+    "service status --json shows a deployment that failed its healthcheck as FAILED"
+json redeploy_again redeploy --service api --yes --json
+again=$(jq -r '.id // ""' "$WORK/redeploy_again.json")
+json service_status_again service status --json
+expect service_status_again ".status == \"SUCCESS\" and .deploymentId == \"$again\"" \
+    "the next redeploy succeeds again (count=1 is used up)"
+
 # --- domains ----------------------------------------------------------------------------------
 json domain domain --service api --json
 expect domain '.domain | test("^https://api-production(-[0-9a-f]{4})?\\.up\\.railway\\.app$")' "domain --service api creates a service domain"

@@ -1,8 +1,9 @@
 //! railform's request and latency benchmark (issue 8): seeds in-process emulators with projects
 //! of 1, 3 and 5 environments × 10, 50 and 200 services × 20 variables, runs the release
 //! `railform` binary (`plan`, a no-op `apply --yes`, an `apply --yes` changing 10% of the
-//! variables) and a naive per-resource client against them, times `validate` and the pure diff
-//! offline, and writes the results as markdown.
+//! variables), a naive per-resource client and Railway's own `railway config plan` (on the
+//! one-environment workloads, when the official CLI is installed) against them, times `validate`
+//! and the pure diff offline, and writes the results as markdown.
 //!
 //! ```sh
 //! scripts/bench.sh            # everything, results into docs/BENCHMARKS.md
@@ -28,9 +29,13 @@ const RESULTS_END: &str = "<!-- results:end -->";
 #[derive(Debug, Parser)]
 #[command(about = "Measure railform's requests, round trips, time and memory against the emulator")]
 struct Args {
-    /// A subset (1 × 10 × 20 and 3 × 50 × 20, one repetition) that runs in seconds.
+    /// A subset (1 × 10 × 20, 1 × 50 × 20 and 3 × 50 × 20, one repetition) that runs in seconds.
     #[arg(long)]
     quick: bool,
+    /// Do not measure Railway's own `railway config plan` (measured by default when
+    /// scripts/conformance.sh installed the official CLI and Node's `railway`).
+    #[arg(long)]
+    no_railway_peer: bool,
     /// The railform binary to measure (default: target/release/railform).
     #[arg(long, value_name = "PATH")]
     railform: Option<PathBuf>,
@@ -58,7 +63,7 @@ fn main() -> anyhow::Result<()> {
     // Absolute, since railform is started from other folders (and through GNU time).
     let railform = std::path::absolute(&railform)?;
     let (workloads, repetitions) = if args.quick {
-        (vec![shape(1, 10), shape(3, 50)], 1)
+        (vec![shape(1, 10), shape(1, 50), shape(3, 50)], 1)
     } else {
         let all = [1, 3, 5].into_iter().flat_map(|e| [10, 50, 200].into_iter().map(move |s| shape(e, s))).collect();
         (all, 3)
@@ -70,6 +75,7 @@ fn main() -> anyhow::Result<()> {
         repetitions: args.repetitions.unwrap_or(repetitions),
         naive_parallelism: args.naive_parallelism,
         offline: Workload { environments: 1, services: 1000, variables: 50 },
+        railway_peer: !args.no_railway_peer,
     };
     let results = suite::run(&options, &mut |line| eprintln!("{line}"))?;
     let markdown = suite::report::markdown(&results, &reproduce_command(&args));
@@ -95,6 +101,9 @@ fn reproduce_command(args: &Args) -> String {
     }
     if args.naive_parallelism != 10 {
         command.push_str(&format!(" --naive-parallelism {}", args.naive_parallelism));
+    }
+    if args.no_railway_peer {
+        command.push_str(" --no-railway-peer");
     }
     command
 }

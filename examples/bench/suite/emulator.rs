@@ -27,6 +27,9 @@ pub struct Emulator {
 pub struct Stats {
     pub requests: u64,
     pub operations: BTreeMap<String, u64>,
+    /// Requests answered with GraphQL errors, by operation name.
+    #[serde(default)]
+    pub errors: BTreeMap<String, u64>,
 }
 
 /// The ids a seeded workload got, index-aligned with the workload's names.

@@ -1,7 +1,8 @@
 //! The benchmark suite: for each [`Workload`], seed emulators, run railform (`plan`, a no-op
-//! `apply --yes`, an `apply --yes` that changes 10% of the variables) and the naive
-//! per-resource client against them, and collect what each run cost. Also the offline cost of
-//! `validate` and of the pure diff. [`report`] turns the results into markdown.
+//! `apply --yes`, an `apply --yes` that changes 10% of the variables), the naive per-resource
+//! client and, on one-environment workloads, Railway's own `railway config plan` ([`peer`])
+//! against them, and collect what each run cost. Also the offline cost of `validate` and of the
+//! pure diff. [`report`] turns the results into markdown.
 //!
 //! Round trips are measured, not counted: the same run is made against an emulator without
 //! latency and one that holds every request for `latency` before answering; requests sent
@@ -11,6 +12,7 @@
 pub mod emulator;
 pub mod naive;
 pub mod operations;
+pub mod peer;
 pub mod process;
 pub mod report;
 pub mod workload;
@@ -40,6 +42,9 @@ pub struct Options {
     pub naive_parallelism: usize,
     /// The project `validate` and the pure diff are timed on (files only, no emulator).
     pub offline: Workload,
+    /// Measure Railway's own `railway config plan` on one-environment workloads (skipped, with
+    /// the reason in the report, when the official CLI or Node's `railway` is not installed).
+    pub railway_peer: bool,
 }
 
 /// The three railform runs measured on every workload.
@@ -97,11 +102,35 @@ pub struct NaiveResult {
     pub apply_wall_without_latency: Duration,
 }
 
+/// Railway's `railway config plan` on one workload, without latency and with.
+#[derive(Debug, Clone)]
+pub struct PeerResult {
+    pub without_latency: peer::PeerRun,
+    pub with_latency: peer::PeerRun,
+}
+
+impl PeerResult {
+    pub fn round_trips(&self, latency: Duration) -> f64 {
+        round_trips(self.with_latency.wall, self.without_latency.wall, latency)
+    }
+}
+
+/// Whether the peer was measured on a workload.
+#[derive(Debug, Clone)]
+pub enum PeerOutcome {
+    Measured(PeerResult),
+    /// Not measured, and why (not installed, or it failed).
+    Skipped(String),
+}
+
 #[derive(Debug, Clone)]
 pub struct WorkloadResult {
     pub workload: Workload,
     pub railform: Vec<OperationResult>,
     pub naive: NaiveResult,
+    /// Railway's own plan; `None` where it is not measured (more than one environment: its
+    /// engine plans one per run, or the peer was turned off).
+    pub peer: Option<PeerOutcome>,
 }
 
 impl WorkloadResult {
@@ -140,11 +169,12 @@ pub fn run(options: &Options, progress: &mut dyn FnMut(&str)) -> anyhow::Result<
     let started = Instant::now();
     let catalog = Catalog::load(&Path::new(env!("CARGO_MANIFEST_DIR")).join("graphql"), &naive::DOCUMENTS)?;
     let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
+    let peer = options.railway_peer.then(peer::PeerSetup::find);
     let mut workloads = Vec::new();
     for workload in &options.workloads {
         progress(&format!("workload {}", workload.label()));
         workloads.push(
-            measure_workload(options, &catalog, &runtime, *workload, progress)
+            measure_workload(options, &catalog, &runtime, *workload, peer.as_ref(), progress)
                 .with_context(|| format!("workload {}", workload.label()))?,
         );
     }
@@ -165,6 +195,7 @@ fn measure_workload(
     catalog: &Catalog,
     runtime: &tokio::runtime::Runtime,
     workload: Workload,
+    peer: Option<&Result<peer::PeerSetup, String>>,
     progress: &mut dyn FnMut(&str),
 ) -> anyhow::Result<WorkloadResult> {
     let files = tempfile::tempdir()?;
@@ -229,7 +260,52 @@ fn measure_workload(
         apply: apply_counts,
         apply_wall_without_latency: apply_wall,
     };
-    Ok(WorkloadResult { workload, railform: railform_results, naive })
+    // Both emulators hold the seeded revision again: Railway's engine pulls it and plans it.
+    let peer = match peer.filter(|_| workload.environments == 1) {
+        None => None,
+        Some(Err(reason)) => Some(PeerOutcome::Skipped(reason.clone())),
+        Some(Ok(setup)) => {
+            progress("  railway config plan (Railway's engine)");
+            Some(match measure_peer(runtime, setup, &by_latency, options.repetitions) {
+                Ok(result) => PeerOutcome::Measured(result),
+                Err(error) => PeerOutcome::Skipped(format!("railway config plan failed: {error:#}")),
+            })
+        }
+    };
+    Ok(WorkloadResult { workload, railform: railform_results, naive, peer })
+}
+
+/// `railway config plan` on both emulators, `repetitions` times each, three at least (the median
+/// run kept).
+fn measure_peer(
+    runtime: &tokio::runtime::Runtime,
+    setup: &peer::PeerSetup,
+    by_latency: &[Seeded],
+    repetitions: usize,
+) -> anyhow::Result<PeerResult> {
+    let mut results = Vec::new();
+    for seeded in by_latency {
+        let linked = peer::LinkedPeer::link(setup, &seeded.emulator.url())?;
+        let mut runs = Vec::new();
+        // At least three runs: a Node process's start varies more than railform's.
+        for _ in 0..repetitions.max(3) {
+            runtime.block_on(seeded.emulator.reset_stats())?;
+            let measured = linked.plan()?;
+            let stats = runtime.block_on(seeded.emulator.stats())?;
+            runs.push(peer::PeerRun {
+                requests: stats.requests,
+                operations: stats.operations,
+                errors: stats.errors,
+                wall: measured.wall,
+                cpu: measured.cpu,
+            });
+        }
+        runs.sort_by_key(|run| run.wall);
+        results.push(runs.swap_remove(runs.len() / 2));
+    }
+    let with_latency = results.pop().context("two latencies")?;
+    let without_latency = results.pop().context("two latencies")?;
+    Ok(PeerResult { without_latency, with_latency })
 }
 
 fn naive_client<'a>(options: &Options, workload: &Workload, seeded: &'a Seeded) -> Naive<'a> {

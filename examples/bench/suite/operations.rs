@@ -145,10 +145,12 @@ mod tests {
                 .into_iter()
                 .map(|(name, sent)| (name.to_string(), sent))
                 .collect(),
+            ..Stats::default()
         };
         let counts = catalog.count(&stats).unwrap();
         assert_eq!(counts, Counts { requests: 7, writes: 4, config_writes: 2, deploys: 1 });
-        let unknown = Stats { requests: 1, operations: [("Mystery".to_string(), 1)].into_iter().collect() };
+        let unknown =
+            Stats { requests: 1, operations: [("Mystery".to_string(), 1)].into_iter().collect(), ..Stats::default() };
         assert!(catalog.count(&unknown).is_err());
     }
 }

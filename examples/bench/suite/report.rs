@@ -2,10 +2,11 @@
 //! and the ratios, the physical limit, the offline cost, and whether each target of issue 8
 //! holds — every figure taken from the [`Results`] of this run.
 
+use std::collections::BTreeMap;
 use std::fmt::Write as _;
 use std::time::Duration;
 
-use super::{Operation, Results, WorkloadResult};
+use super::{Operation, PeerOutcome, Results, WorkloadResult};
 
 /// Sequential steps a plan cannot avoid: find the project (and its environments' ids), then read
 /// the environments.
@@ -23,6 +24,7 @@ pub fn markdown(results: &Results, command: &str) -> String {
     machine(&mut text, results, command);
     railform_table(&mut text, results);
     naive_table(&mut text, results);
+    peer_table(&mut text, results);
     physical_limit(&mut text, results);
     offline(&mut text, results);
     targets(&mut text, results);
@@ -158,6 +160,108 @@ fn naive_table(text: &mut String, results: &Results) {
          includes starting the process, reading and validating the files and printing the plan. A naive no-op \
          apply is its plan (a refresh that finds nothing to write).\n"
     );
+}
+
+/// Railway's own `railway config plan` next to `railform plan`, on the one-environment workloads.
+fn peer_table(text: &mut String, results: &Results) {
+    let measured: Vec<&WorkloadResult> = results.workloads.iter().filter(|result| result.peer.is_some()).collect();
+    if measured.is_empty() {
+        return;
+    }
+    let latency = results.options.latency;
+    let ms = latency.as_millis();
+    let _ = writeln!(
+        text,
+        "### Railway's own engine: `railway config plan`, on the same emulator
+"
+    );
+    let _ = writeln!(
+        text,
+        "| E × S × V | config plan: requests | railform plan | ratio | round trips | railform | ratio | \
+         wall, 0 ms | railform | ratio | wall, {ms} ms | railform | ratio | CPU | railform |"
+    );
+    let _ = writeln!(text, "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
+    // The workload, and the peer's requests and refused requests by operation name there.
+    type Operations = (String, BTreeMap<String, u64>, BTreeMap<String, u64>);
+    let mut operations: Option<Operations> = None;
+    let mut skipped = Vec::new();
+    for result in measured {
+        let plan = result.operation(Operation::Plan);
+        match result.peer.as_ref() {
+            Some(PeerOutcome::Measured(peer)) => {
+                let (at_zero, at_latency) = (&peer.without_latency, &peer.with_latency);
+                let railform_requests = plan.without_latency.counts.requests;
+                let _ = writeln!(
+                    text,
+                    "| {} | {} | {} | {} | {:.1} | {:.1} | {} | {} | {} | {} | {} | {} | {} | {} | {} |",
+                    result.workload.label(),
+                    at_zero.requests,
+                    railform_requests,
+                    ratio(at_zero.requests as f64, railform_requests as f64),
+                    peer.round_trips(latency),
+                    plan.round_trips(latency),
+                    ratio(peer.round_trips(latency), plan.round_trips(latency)),
+                    millis(at_zero.wall),
+                    millis(plan.without_latency.wall),
+                    ratio(at_zero.wall.as_secs_f64(), plan.without_latency.wall.as_secs_f64()),
+                    millis(at_latency.wall),
+                    millis(plan.with_latency.wall),
+                    ratio(at_latency.wall.as_secs_f64(), plan.with_latency.wall.as_secs_f64()),
+                    millis(at_zero.cpu),
+                    millis(plan.without_latency.cpu),
+                );
+                operations.get_or_insert_with(|| {
+                    (result.workload.label(), at_zero.operations.clone(), at_zero.errors.clone())
+                });
+            }
+            Some(PeerOutcome::Skipped(reason)) => {
+                let _ = writeln!(
+                    text,
+                    "| {} | not measured | {} | | | {:.1} | | | {} | | | {} | | | {} |",
+                    result.workload.label(),
+                    plan.without_latency.counts.requests,
+                    plan.round_trips(latency),
+                    millis(plan.without_latency.wall),
+                    millis(plan.with_latency.wall),
+                    millis(plan.without_latency.cpu),
+                );
+                if !skipped.contains(reason) {
+                    skipped.push(reason.clone());
+                }
+            }
+            None => {}
+        }
+    }
+    let _ = writeln!(
+        text,
+        "\nThe official CLI {} (debug build, `RAILWAY_BACKBOARD_URL` at the emulator) with Node 22 and the npm \
+         package `railway`, as `scripts/conformance.sh` installs them; the plan of a `.railway/railway.ts` \
+         pulled with `railway config pull --variables=managed` (variables included), which reports no changes. \
+         Its wall and CPU time include the CLI process and its Node child; its telemetry and update checks are \
+         off. Railway's engine plans one environment per run, so only the one-environment workloads are compared.",
+        super::peer::CLI_VERSION
+    );
+    if let Some((label, operations, errors)) = operations {
+        let listed: Vec<String> = operations.iter().map(|(name, count)| format!("`{name}` × {count}")).collect();
+        let _ = write!(text, "Its requests on {label}: {}", listed.join(", "));
+        if errors.is_empty() {
+            let _ = writeln!(text, ".");
+        } else {
+            let refused: Vec<String> = errors.iter().map(|(name, count)| format!("`{name}` × {count}")).collect();
+            let why = if errors.contains_key("IacEnvironmentConfig") {
+                " (the CLI's first `IacEnvironmentConfig` asks for `Environment.iacPartials`, which the schema \
+                 the CLI pins lacks; it then asks again without it — against Railway's newer server that would \
+                 be one request less)"
+            } else {
+                ""
+            };
+            let _ = writeln!(text, "; answered with an error: {}{why}.", refused.join(", "));
+        }
+    }
+    for reason in skipped {
+        let _ = writeln!(text, "\n**Railway's engine was not measured:** {reason}.");
+    }
+    let _ = writeln!(text);
 }
 
 fn physical_limit(text: &mut String, results: &Results) {
