@@ -12,7 +12,7 @@
 //! - [`cli`]: clap types (their doc comments are `--help`) and one thin file per command:
 //!   arguments → settings → one operation → render.
 //! - [`ops`]: the use cases behind the commands (prepare, connect, plan, saved plans, apply,
-//!   import); they never see clap and never print.
+//!   import, status); they never see clap and never print.
 //! - [`diag`]: diagnostics with file:line:column, a snippet and a hint; many per run.
 //! - [`config`]: reads environment files (extends, templates) into the validated [`config::model`].
 //! - [`refs`]: the `$<<Service.VAR>>` / `${{Service.VAR}}` reference language: parse, print, rewrite.
@@ -24,6 +24,7 @@
 //! - [`import`]: a live environment written back as an environment file (templates, refs, no secrets).
 //! - [`emulator`]: a local stand-in for Railway's GraphQL API, used by `--emulator` and every test.
 //! - [`secret`]: the one type secret values travel in; it never prints.
+//! - [`clock`]: Railway's RFC 3339 timestamps, and ages as people read them.
 //!
 //! Start reading at [`cli::run`], then [`ops::plan::run`].
 //!
@@ -32,6 +33,7 @@
 
 pub(crate) mod apply;
 pub mod cli;
+pub(crate) mod clock;
 pub mod config;
 pub mod diag;
 pub mod emulator;

@@ -23,12 +23,13 @@ pub struct Waiting {
 }
 
 /// One deployment the rollout started, and how it ended.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct Deployed {
     pub address: String,
     pub environment: String,
     pub service: String,
     /// Railway's id of the environment (what the polls read).
+    #[serde(skip)]
     pub environment_id: String,
     /// Railway's id, when the deploy was accepted.
     pub deployment_id: Option<String>,
@@ -42,6 +43,12 @@ pub struct Deployed {
 impl Deployed {
     pub fn failed(&self) -> bool {
         !matches!(self.status.as_str(), "SUCCESS" | "STARTED" | "SLEEPING")
+    }
+
+    /// True once nothing more will be heard of it: Railway ended it, it never started, or the
+    /// wait for it timed out.
+    pub fn ended(&self) -> bool {
+        ENDED.contains(&self.status.as_str()) || self.deployment_id.is_none() || self.status.starts_with("TIMED OUT")
     }
 }
 

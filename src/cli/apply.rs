@@ -4,12 +4,12 @@ use std::io::IsTerminal;
 use std::path::PathBuf;
 use std::time::Duration;
 
-use clap::Args;
+use clap::{Args, ValueEnum};
 
 use super::{CommandResult, GlobalArgs, Outcome, SourceArgs};
 use crate::apply::rollout::Waiting;
 use crate::ops::apply::{self, ApplyOutcome, ApplySettings};
-use crate::ops::session;
+use crate::ops::{session, OpError};
 use crate::render::{progress::ApplyDisplay, Printer};
 
 #[derive(Debug, Args, Clone)]
@@ -45,6 +45,16 @@ pub struct ApplyArgs {
     /// When a deployment fails, redeploy that service's previous successful deployment.
     #[arg(long)]
     pub rollback_on_failure: bool,
+    /// text for people; json prints one document on stdout at the end (the changes made and
+    /// every deployment with its final status), for CI to read.
+    #[arg(long, value_enum, default_value_t = ApplyFormat::Text)]
+    pub format: ApplyFormat,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ApplyFormat {
+    Text,
+    Json,
 }
 
 /// `90s`, `15m`, `1h`, `1h30m`, or a number of seconds.
@@ -93,17 +103,43 @@ pub fn run(printer: &Printer, global: &GlobalArgs, args: &ApplyArgs) -> CommandR
     if settings.review && !std::io::stdin().is_terminal() {
         return Err(anyhow::anyhow!("apply needs confirmation: run it on a terminal, or pass --yes (as in CI)").into());
     }
-    let display = ApplyDisplay::new(printer);
-    let outcome = session::runtime()?.block_on(apply::run(|| global.connect(printer), &settings, &display))?;
+    let json = args.format == ApplyFormat::Json;
+    let display = ApplyDisplay::new(printer, json);
+    let result = session::runtime()?.block_on(apply::run(|| global.connect(printer), &settings, &display));
+    let outcome = match result {
+        Ok(outcome) => outcome,
+        Err(error) => {
+            if json {
+                let failure = match &error {
+                    OpError::Failed(error) => format!("{error:#}"),
+                    OpError::Invalid(diagnostics) => {
+                        format!("the files are invalid ({} problem(s), shown on stderr)", diagnostics.len())
+                    }
+                };
+                printer.out(&display.json_document("failed", None, Some(&failure)));
+            }
+            return Err(error);
+        }
+    };
     match outcome {
-        ApplyOutcome::NothingToDo => {}
+        ApplyOutcome::NothingToDo => {
+            if json {
+                printer.out(&display.json_document("no_changes", None, None));
+            }
+        }
         ApplyOutcome::Cancelled => {
             printer.result("Apply cancelled; nothing was changed.");
+            if json {
+                printer.out(&display.json_document("cancelled", None, None));
+            }
             return Ok(Outcome::Failure);
         }
         ApplyOutcome::Applied(applied) => {
             printer.result(&crate::render::progress::summary(&applied));
             printer.status("Verified: no reference dangles and Railway matches the files.");
+            if json {
+                printer.out(&display.json_document("applied", Some(&applied), None));
+            }
         }
     }
     Ok(Outcome::Success)

@@ -40,6 +40,10 @@ pub struct EmulatorArgs {
     /// each) to SUCCESS, FAILED or CRASHED; 0 (the default) ends it at once. Fractions allowed.
     #[arg(long, default_value_t = 0.0, value_parser = parse_seconds)]
     pub deploy_seconds: f64,
+    /// Refuse a request that reads more than N environment configs as too large, as Railway
+    /// refuses a read too costly to answer (to test the per-environment fallback).
+    #[arg(long, value_name = "N")]
+    pub max_configs: Option<usize>,
 }
 
 fn parse_seconds(text: &str) -> Result<f64, String> {
@@ -61,6 +65,7 @@ impl From<&EmulatorArgs> for Settings {
             rename_policy: args.rename_policy,
             seed: args.seed,
             deploy_duration: Duration::from_secs_f64(args.deploy_seconds),
+            max_configs: args.max_configs,
         }
     }
 }

@@ -9,6 +9,7 @@ mod graph;
 mod import;
 mod plan;
 mod schema;
+mod status;
 mod validate;
 
 use std::path::PathBuf;
@@ -110,6 +111,8 @@ pub enum Command {
     Plan(plan::PlanArgs),
     /// Carry out the plan: create, rename, rewrite references, set variables, deploy once.
     Apply(apply::ApplyArgs),
+    /// Show each declared service's latest deployment, its age and public URL.
+    Status(status::StatusArgs),
     /// Draw the services of each environment and the references between them.
     Graph(graph::GraphArgs),
     /// Write a live environment as an environment file that plans `No changes.`.
@@ -178,6 +181,7 @@ pub fn run(cli: Cli) -> ExitCode {
         Command::Validate(args) => validate::run(&printer, &args),
         Command::Plan(args) => plan::run(&printer, &cli.global, &args),
         Command::Apply(args) => apply::run(&printer, &cli.global, &args),
+        Command::Status(args) => status::run(&printer, &cli.global, &args),
         Command::Graph(args) => graph::run(&printer, &args),
         Command::Import(args) => import::run(&printer, &cli.global, &args),
         Command::Emulator(args) => emulator::run(&printer, &args),

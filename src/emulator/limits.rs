@@ -30,6 +30,38 @@ pub const MAX_COMPLEXITY: usize = 5_000;
 /// document can cause before [`MAX_SELECTIONS`] is checked.
 pub const MAX_NAMES: usize = 4 * MAX_SELECTIONS;
 
+/// How many environment configs one request may still read (`--max-configs`): a request that
+/// reads more is refused as too large, the way Railway refuses a document too costly to answer.
+/// Counted as the configs are answered, since how many a document reads depends on the data.
+#[derive(Debug)]
+pub struct ConfigBudget {
+    limit: usize,
+    used: std::sync::atomic::AtomicUsize,
+}
+
+impl ConfigBudget {
+    pub fn new(limit: usize) -> Self {
+        ConfigBudget { limit, used: std::sync::atomic::AtomicUsize::new(0) }
+    }
+
+    /// Takes one config from the budget; an error once it is spent (the request is then
+    /// refused whole, see [`ConfigBudget::refusal`]).
+    pub fn take(&self) -> Result<(), String> {
+        let used = self.used.fetch_add(1, std::sync::atomic::Ordering::Relaxed) + 1;
+        if used > self.limit {
+            return Err("over the config budget".to_string());
+        }
+        Ok(())
+    }
+
+    /// Railway-like words for a request that read more than the budget.
+    pub fn refusal(&self) -> Option<String> {
+        let used = self.used.load(std::sync::atomic::Ordering::Relaxed);
+        (used > self.limit)
+            .then(|| format!("Query is too large: it reads {used} environment configs, the limit is {}", self.limit))
+    }
+}
+
 /// Why a document is refused before validation, or `None` when it fits the budget.
 /// Unparseable documents pass here: the schema then reports their syntax error.
 pub fn check_document(query: &str) -> Option<String> {

@@ -92,6 +92,9 @@ pub struct Settings {
     pub seed: Option<u64>,
     /// How long a deployment takes from INITIALIZING to SUCCESS (or FAILED…); zero: at once.
     pub deploy_duration: Duration,
+    /// Environment configs one request may read (`None`: no limit). A read of more is refused
+    /// as too large, as Railway refuses a document too costly to answer: to test fallbacks.
+    pub max_configs: Option<usize>,
 }
 
 impl Default for Settings {
@@ -106,6 +109,7 @@ impl Default for Settings {
             rename_policy: RenamePolicy::Keep,
             seed: None,
             deploy_duration: Duration::ZERO,
+            max_configs: None,
         }
     }
 }
@@ -119,6 +123,7 @@ pub struct App {
     rate_limiter: Option<RateLimiter>,
     token: Option<String>,
     latency: Duration,
+    max_configs: Option<usize>,
 }
 
 /// An emulator serving on its own thread; it stops when dropped or on [`shutdown`](Self::shutdown).
@@ -175,6 +180,7 @@ pub fn start(settings: Settings) -> anyhow::Result<RunningEmulator> {
         rate_limiter: settings.rate_limit.map(RateLimiter::new),
         token: settings.token.clone(),
         latency: settings.latency,
+        max_configs: settings.max_configs,
     });
     let listener =
         std::net::TcpListener::bind(settings.listen).with_context(|| format!("binding {}", settings.listen))?;
@@ -342,7 +348,16 @@ async fn answer(
         return (error_response(StatusCode::OK, &reason), true);
     }
     let query = request.query.clone();
-    let mut response = app.schema.execute(request.data(caller)).await;
+    let mut request = request.data(caller);
+    let budget = app.max_configs.map(|limit| Arc::new(limits::ConfigBudget::new(limit)));
+    if let Some(budget) = &budget {
+        request = request.data(budget.clone());
+    }
+    let mut response = app.schema.execute(request).await;
+    if let Some(refusal) = budget.and_then(|budget| budget.refusal()) {
+        // Refused whole, as a document over budget is: no partial answer.
+        return (error_response(StatusCode::OK, &refusal), true);
+    }
     validation::tidy(&query, &mut response.errors);
     let failed = !response.errors.is_empty();
     (Json(response).into_response(), failed)

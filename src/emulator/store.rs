@@ -683,10 +683,7 @@ static LAST_INSTANT_MS: std::sync::atomic::AtomicU64 = std::sync::atomic::Atomic
 /// the clock catches up).
 pub fn now_ms() -> u64 {
     use std::sync::atomic::Ordering;
-    let wall = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX))
-        .unwrap_or_default();
+    let wall = crate::clock::wall_ms();
     let mut last = LAST_INSTANT_MS.load(Ordering::Relaxed);
     loop {
         let next = wall.max(last + 1);
@@ -700,10 +697,7 @@ pub fn now_ms() -> u64 {
 /// The wall clock in ms since 1970, for reading (it does not advance [`now_ms`]'s sequence, and
 /// is never behind a stamp already handed out).
 pub fn clock_ms() -> u64 {
-    let wall = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX))
-        .unwrap_or_default();
+    let wall = crate::clock::wall_ms();
     wall.max(LAST_INSTANT_MS.load(std::sync::atomic::Ordering::Relaxed))
 }
 
@@ -718,56 +712,7 @@ pub fn timestamp(seconds: u64) -> String {
     timestamp_ms(seconds.saturating_mul(1000))
 }
 
-/// `ms` since 1970 as an RFC 3339 UTC timestamp with milliseconds.
-pub fn timestamp_ms(ms: u64) -> String {
-    let seconds = ms / 1000;
-    let (year, month, day) = civil_from_days(seconds / 86_400);
-    let (hour, minute, second) = (seconds % 86_400 / 3600, seconds % 3600 / 60, seconds % 60);
-    format!("{year:04}-{month:02}-{day:02}T{hour:02}:{minute:02}:{second:02}.{:03}Z", ms % 1000)
-}
-
-/// The ms since 1970 of an RFC 3339 UTC timestamp as [`timestamp_ms`] writes it (`Z`, optional
-/// fraction); `None` for anything else.
-pub fn parse_timestamp_ms(stamp: &str) -> Option<u64> {
-    let stamp = stamp.strip_suffix('Z')?;
-    let (date, time) = stamp.split_once('T')?;
-    let mut date = date.splitn(3, '-').map(|part| part.parse::<u64>().ok());
-    let (year, month, day) = (date.next()??, date.next()??, date.next()??);
-    let (clock, fraction) = time.split_once('.').unwrap_or((time, "0"));
-    let mut clock = clock.splitn(3, ':').map(|part| part.parse::<u64>().ok());
-    let (hour, minute, second) = (clock.next()??, clock.next()??, clock.next()??);
-    let millis: u64 = format!("{fraction:0<3}").get(..3)?.parse().ok()?;
-    if !(1..=12).contains(&month) || !(1..=31).contains(&day) || hour > 23 || minute > 59 || second > 60 {
-        return None;
-    }
-    let days = days_from_civil(year, month, day)?;
-    Some(((days * 24 + hour) * 60 + minute) * 60_000 + second * 1000 + millis)
-}
-
-/// Days since 1970-01-01 of a civil date (Howard Hinnant's algorithm), for dates from 1970.
-fn days_from_civil(year: u64, month: u64, day: u64) -> Option<u64> {
-    let year = if month <= 2 { year.checked_sub(1)? } else { year };
-    let era = year / 400;
-    let year_of_era = year - era * 400;
-    let shifted_month = if month > 2 { month - 3 } else { month + 9 };
-    let day_of_year = (153 * shifted_month + 2) / 5 + day - 1;
-    let day_of_era = year_of_era * 365 + year_of_era / 4 - year_of_era / 100 + day_of_year;
-    (era * 146_097 + day_of_era).checked_sub(719_468)
-}
-
-/// The (year, month, day) of a day count since 1970-01-01 (Howard Hinnant's algorithm).
-pub fn civil_from_days(days: u64) -> (u64, u64, u64) {
-    let z = days + 719_468;
-    let era = z / 146_097;
-    let day_of_era = z % 146_097;
-    let year_of_era = (day_of_era - day_of_era / 1460 + day_of_era / 36_524 - day_of_era / 146_096) / 365;
-    let day_of_year = day_of_era - (365 * year_of_era + year_of_era / 4 - year_of_era / 100);
-    let mp = (5 * day_of_year + 2) / 153;
-    let day = day_of_year - (153 * mp + 2) / 5 + 1;
-    let month = if mp < 10 { mp + 3 } else { mp - 9 };
-    let year = year_of_era + era * 400 + u64::from(month <= 2);
-    (year, month, day)
-}
+pub use crate::clock::{civil_from_days, parse_timestamp_ms, timestamp_ms};
 
 /// A state for unit tests: project `p` ("shop"), environment `e` ("production", shared
 /// `REGION=eu`), services `api` and `Postgres DB` with an instance each, and `variables` as

@@ -638,6 +638,9 @@ impl Environment {
     /// The environment as JSON keyed by ids; values only with `decryptVariables: true`.
     #[graphql(complexity = "EXPENSIVE")]
     async fn config(&self, ctx: &Context<'_>, decrypt_variables: Option<bool>) -> Result<EnvironmentConfig> {
+        if let Some(budget) = ctx.data_opt::<Arc<super::limits::ConfigBudget>>() {
+            budget.take().map_err(async_graphql::Error::new)?;
+        }
         let decrypt = decrypt_variables.unwrap_or(false);
         read(ctx, |state| config::config_json(state, &self.0.id, decrypt)).map(EnvironmentConfig)
     }

@@ -8,6 +8,7 @@
 //! - [`saved`]: the saved-plan document, and the check that it still equals a fresh plan.
 //! - [`apply`]: plan (or a saved plan), review, execute, verify.
 //! - [`import`]: a live environment written as files (`--base` layering).
+//! - [`status`]: each declared service's latest deployment and public URL.
 //! - [`files`]: the one atomic file write.
 
 pub mod apply;
@@ -17,6 +18,7 @@ pub mod plan;
 pub mod prepare;
 pub mod saved;
 pub mod session;
+pub mod status;
 
 use crate::diag::Diagnostic;
 

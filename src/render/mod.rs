@@ -6,6 +6,7 @@ pub mod import;
 pub mod plan;
 pub mod progress;
 pub mod requests;
+pub mod status;
 pub mod summary;
 
 use std::io::{IsTerminal, Write};

@@ -9,7 +9,7 @@ use handlebars::Handlebars;
 use serde::Serialize;
 
 use super::printable;
-use crate::plan::{About, Action, Change, Kind, Plan, Summary, Unmanaged, FORMAT_VERSION, MASK};
+use crate::plan::{About, Action, Kind, Plan, Summary, Unmanaged, FORMAT_VERSION, MASK};
 
 /// The built-in markdown report template; a project's `templates/plan.md.hbs` overrides it.
 pub const PLAN_MARKDOWN_TEMPLATE: &str = include_str!("../../templates/plan.md.hbs");
@@ -85,12 +85,13 @@ impl PlanView {
 }
 
 impl ChangeView {
-    fn new(change: &Change, show_values: bool) -> ChangeView {
+    /// A change as shown; also what `apply --format json` lists of the changes it made.
+    pub fn new(change: &About, show_values: bool) -> ChangeView {
         // Values of variables are hidden by default; references, sources and names are not values.
         let is_value = matches!(change.kind, Kind::Variable | Kind::SharedVariable) && change.action != Action::Rewrite;
         let has_value = change.before.is_some() || change.after.is_some();
         let hidden = is_value && has_value && !show_values && !change.sensitive;
-        let mut about = change.about.clone();
+        let mut about = change.clone();
         let shown = |value: Option<String>| match value {
             Some(_) if change.sensitive => Some(MASK.to_string()),
             Some(_) if hidden => None,

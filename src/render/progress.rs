@@ -1,84 +1,167 @@
 //! What a person sees of an apply: the plan before it asks, the question, a progress bar on a
-//! terminal (elsewhere, CI, quiet or one line per step with `-v`), then the closing summaries.
-//! Addresses and actions only, never values.
+//! terminal (elsewhere, CI, quiet or one line per step with `-v`), one live line per deployment
+//! on a terminal (one line per state change elsewhere), then the closing summaries — or, with
+//! `--format json`, one document for CI. Addresses and actions only, never values.
 
-use indicatif::{ProgressBar, ProgressStyle};
-
-use super::Printer;
+use std::collections::BTreeMap;
+use std::sync::Mutex;
 use std::time::Duration;
 
+use indicatif::{MultiProgress, ProgressBar, ProgressDrawTarget, ProgressStyle};
+use serde_json::json;
+
+use super::plan::ChangeView;
+use super::Printer;
 use crate::apply::rollout::{Deployed, RolloutProgress};
 use crate::apply::{Applied, Progress};
 use crate::ops::apply::ApplyHooks;
-use crate::plan::{Change, Plan};
+use crate::plan::{Change, Plan, FORMAT_VERSION};
 
 /// Shows an apply on the terminal.
 pub struct ApplyDisplay {
-    bar: Option<ProgressBar>,
+    /// The bars on a terminal: the steps, then one line per deployment.
+    terminal: Option<Terminal>,
     printer: Printer,
+    /// `--format json`: the plan goes to stderr, and stdout gets only the closing document.
+    json: bool,
+    /// What an apply that stopped had done, for the closing document.
+    stopped: Mutex<Option<Applied>>,
+}
+
+struct Terminal {
+    bars: MultiProgress,
+    steps: ProgressBar,
+    deployments: Mutex<BTreeMap<String, ProgressBar>>,
 }
 
 impl ApplyDisplay {
-    pub fn new(printer: &Printer) -> Self {
-        let terminal = std::io::IsTerminal::is_terminal(&std::io::stderr());
-        let bar = (terminal && !printer.quiet).then(|| {
-            let bar = ProgressBar::new(0);
+    /// A display for `printer`; `json` for `--format json`.
+    pub fn new(printer: &Printer, json: bool) -> Self {
+        let on_terminal = std::io::IsTerminal::is_terminal(&std::io::stderr());
+        let terminal = (on_terminal && !printer.quiet).then(|| {
+            let bars = MultiProgress::with_draw_target(ProgressDrawTarget::stderr());
+            let steps = bars.add(ProgressBar::new(0));
             if let Ok(style) = ProgressStyle::with_template("{bar:30} {pos}/{len} {msg}") {
-                bar.set_style(style);
+                steps.set_style(style);
             }
-            bar
+            Terminal { bars, steps, deployments: Mutex::new(BTreeMap::new()) }
         });
-        ApplyDisplay { bar, printer: printer.clone() }
+        ApplyDisplay { terminal, printer: printer.clone(), json, stopped: Mutex::new(None) }
+    }
+
+    /// The closing document of `apply --format json`: the outcome (`applied`, `no_changes`,
+    /// `cancelled`, `failed`), the changes made (values masked as in a plan), every deployment
+    /// with its final status, and the error of a failed apply.
+    pub fn json_document(&self, outcome: &str, applied: Option<&Applied>, error: Option<&str>) -> String {
+        let stopped = self.stopped.lock().ok().and_then(|stopped| stopped.clone());
+        let applied = applied.cloned().or(stopped).unwrap_or_default();
+        let changes: Vec<ChangeView> = applied.done.iter().map(|about| ChangeView::new(about, false)).collect();
+        let document = json!({
+            "format_version": FORMAT_VERSION,
+            "outcome": outcome,
+            "changes": changes,
+            "deployments": applied.deployments,
+            "summary": applied.summary(),
+            // JSON escapes control characters itself; line breaks stay line breaks.
+            "error": error,
+        });
+        serde_json::to_string_pretty(&document).unwrap_or_default()
     }
 }
 
 impl Progress for ApplyDisplay {
     fn step(&self, index: usize, total: usize, change: &Change) {
         let line = format!("{} {:?} {}", change.action.sign(), change.action, change.address);
-        match &self.bar {
-            Some(bar) => {
-                bar.set_length(total as u64);
-                bar.set_position(index as u64);
-                bar.set_message(line);
+        match &self.terminal {
+            Some(terminal) => {
+                terminal.steps.set_length(total as u64);
+                terminal.steps.set_position(index as u64);
+                terminal.steps.set_message(line);
             }
             None => self.printer.verbose(&format!("[{}/{total}] {line}", index + 1)),
         }
     }
 
     fn finished(&self, total: usize) {
-        if let Some(bar) = &self.bar {
-            bar.set_position(total as u64);
-            bar.finish_and_clear();
+        if let Some(terminal) = &self.terminal {
+            terminal.steps.set_position(total as u64);
+            terminal.finish();
+        }
+    }
+}
+
+impl Terminal {
+    /// Clears the steps bar; deployments keep their last line (also those not followed).
+    fn finish(&self) {
+        self.steps.finish_and_clear();
+        if let Ok(deployments) = self.deployments.lock() {
+            deployments.values().filter(|bar| !bar.is_finished()).for_each(ProgressBar::abandon);
+        }
+    }
+}
+
+impl Drop for ApplyDisplay {
+    /// An apply that stopped part-way leaves no bar behind the error that follows.
+    fn drop(&mut self) {
+        if let Some(terminal) = &self.terminal {
+            terminal.finish();
         }
     }
 }
 
 impl RolloutProgress for ApplyDisplay {
-    /// One line per state change of a deployment (above the bar on a terminal).
+    /// On a terminal, one live line per deployment (its state and how long it has run); elsewhere
+    /// one line per state change, for CI logs.
     fn deployment(&self, deployed: &Deployed, elapsed: Duration) {
-        let mut line = format!(
-            "  {} {}: {} ({:.1} s)",
-            if deployed.failed() { "✗" } else { "↻" },
-            super::printable(&deployed.address),
-            deployed.status,
-            elapsed.as_secs_f64()
-        );
-        if let Some(id) = &deployed.deployment_id {
-            line.push_str(&format!(" deployment {id}"));
-        }
-        if let Some(earlier) = &deployed.rolled_back_to {
-            line.push_str(&format!(", rolled back to {earlier}"));
-        }
-        match &self.bar {
-            Some(bar) => bar.println(line),
-            None => self.printer.status(&line),
+        let Some(terminal) = &self.terminal else {
+            self.printer.status(&deployment_line(deployed, Some(elapsed)));
+            return;
+        };
+        let Ok(mut bars) = terminal.deployments.lock() else { return };
+        let bar = bars.entry(deployed.address.clone()).or_insert_with(|| {
+            let bar = terminal.bars.add(ProgressBar::new_spinner());
+            if let Ok(style) = ProgressStyle::with_template("  {spinner} {msg} ({elapsed})") {
+                bar.set_style(style);
+            }
+            bar.enable_steady_tick(Duration::from_millis(200));
+            bar
+        });
+        bar.set_message(deployment_line(deployed, None).trim_start().to_string());
+        if deployed.ended() {
+            bar.finish_with_message(deployment_line(deployed, Some(elapsed)).trim_start().to_string());
         }
     }
 }
 
+/// `↻ production/api: BUILDING (3.2 s) deployment d-1`; the elapsed time left out when a live
+/// line shows its own.
+fn deployment_line(deployed: &Deployed, elapsed: Option<Duration>) -> String {
+    let mut line = format!(
+        "  {} {}: {}",
+        if deployed.failed() && deployed.ended() { "✗" } else { "↻" },
+        super::printable(&deployed.address),
+        deployed.status,
+    );
+    if let Some(elapsed) = elapsed {
+        line.push_str(&format!(" ({:.1} s)", elapsed.as_secs_f64()));
+    }
+    if let Some(id) = &deployed.deployment_id {
+        line.push_str(&format!(" deployment {id}"));
+    }
+    if let Some(earlier) = &deployed.rolled_back_to {
+        line.push_str(&format!(", rolled back to {earlier}"));
+    }
+    line
+}
+
 impl ApplyHooks for ApplyDisplay {
     fn planned(&self, plan: &Plan) {
-        self.printer.detail(&super::plan::text(plan, false, self.printer.color));
+        let text = super::plan::text(plan, false, self.printer.color);
+        if self.json {
+            self.printer.status(&text);
+        } else {
+            self.printer.detail(&text);
+        }
     }
 
     fn confirm(&self, _plan: &Plan) -> anyhow::Result<bool> {
@@ -86,6 +169,9 @@ impl ApplyHooks for ApplyDisplay {
     }
 
     fn stopped(&self, applied: &Applied) {
+        if let Ok(mut stopped) = self.stopped.lock() {
+            *stopped = Some(applied.clone());
+        }
         self.printer.result(&interrupted(applied));
     }
 }

@@ -52,19 +52,28 @@ pub struct LiveInstance {
     /// `deploy`, `networking`, `volumeMounts`…), in Railway's names: what the diff compares the
     /// files' settings with, leaf by leaf (see `config::settings::Leaf`).
     pub settings: serde_json::Value,
-    /// The latest deployment and when the instance last changed (read with the whole project;
-    /// `None` when the read does not carry them, as in the per-environment fallback).
+    /// The latest deployment and when the instance last changed (`None` when the read does not
+    /// carry them).
     pub deployments: Option<DeploymentState>,
 }
 
 /// Whether an instance runs what it was last given.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct DeploymentState {
-    /// Railway's status of the latest deployment (`SUCCESS`, `FAILED`…) and when it was made;
-    /// `None`: never deployed.
-    pub latest: Option<(String, String)>,
+    /// The latest deployment; `None`: never deployed.
+    pub latest: Option<LatestDeployment>,
     /// When the instance's config (variables included) last changed, as Railway says.
     pub changed_at: String,
+}
+
+/// An instance's latest deployment.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct LatestDeployment {
+    pub id: String,
+    /// Railway's status (`SUCCESS`, `FAILED`, `BUILDING`…).
+    pub status: String,
+    /// When it was made (RFC 3339).
+    pub created_at: String,
 }
 
 /// Where a service's code comes from.

@@ -19,7 +19,8 @@ use crate::railway::{ApiError, Client, RequestEvent, Token};
 
 pub use config::{parse as parse_config, ConfigShapeError, ParsedConfig};
 pub use live::{
-    DeploymentState, LiveEnvironment, LiveInstance, LiveProject, LiveService, LiveSource, LiveValue, LiveVolumeMount,
+    DeploymentState, LatestDeployment, LiveEnvironment, LiveInstance, LiveProject, LiveService, LiveSource, LiveValue,
+    LiveVolumeMount,
 };
 
 /// Which project to read.
@@ -96,16 +97,12 @@ fn whole_project(project: ops::project_state::ProjectStateProject) -> Result<Liv
         let environment = edge.node;
         let mut live = live_environment(environment.id, environment.name, environment.config_etag, environment.config)?;
         live.unmerged_changes = unmerged(environment.unmerged_changes_count);
-        for edge in environment.service_instances.edges {
+        let instances = environment.service_instances.edges.into_iter().map(|edge| {
             let node = edge.node;
-            if let Some(instance) = live.instances.get_mut(&node.service_id) {
-                let latest = node.latest_deployment.map(|d| {
-                    let status = serde_json::to_value(&d.status).ok().and_then(|v| v.as_str().map(str::to_owned));
-                    (status.unwrap_or_else(|| "UNKNOWN".to_owned()), d.created_at)
-                });
-                instance.deployments = Some(DeploymentState { latest, changed_at: node.updated_at });
-            }
-        }
+            let latest = node.latest_deployment.map(|d| latest_deployment(d.id, &d.status, d.created_at));
+            (node.service_id, latest, node.updated_at)
+        });
+        attach_deployments(&mut live, instances);
         environments.push(live);
     }
     let services = project.services.edges.into_iter().map(|edge| Named { id: edge.node.id, name: edge.node.name });
@@ -138,7 +135,31 @@ pub async fn read_environment(client: &Client, environment_id: &str) -> Result<L
     let environment = client.send::<ops::EnvironmentState>(variables).await?.environment;
     let mut live = live_environment(environment.id, environment.name, environment.config_etag, environment.config)?;
     live.unmerged_changes = unmerged(environment.unmerged_changes_count);
+    let instances = environment.service_instances.edges.into_iter().map(|edge| {
+        let node = edge.node;
+        let latest = node.latest_deployment.map(|d| latest_deployment(d.id, &d.status, d.created_at));
+        (node.service_id, latest, node.updated_at)
+    });
+    attach_deployments(&mut live, instances);
     Ok(live)
+}
+
+/// A deployment as read; the status in Railway's words (`UNKNOWN` if it cannot be spelled).
+fn latest_deployment(id: String, status: &impl serde::Serialize, created_at: String) -> LatestDeployment {
+    let status = serde_json::to_value(status).ok().and_then(|v| v.as_str().map(str::to_owned));
+    LatestDeployment { id, status: status.unwrap_or_else(|| "UNKNOWN".to_owned()), created_at }
+}
+
+/// Gives each configured instance of `live` its latest deployment and last change.
+fn attach_deployments(
+    live: &mut LiveEnvironment,
+    instances: impl IntoIterator<Item = (String, Option<LatestDeployment>, String)>,
+) {
+    for (service_id, latest, changed_at) in instances {
+        if let Some(instance) = live.instances.get_mut(&service_id) {
+            instance.deployments = Some(DeploymentState { latest, changed_at });
+        }
+    }
 }
 
 fn unmerged(count: Option<i64>) -> u32 {

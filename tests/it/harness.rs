@@ -50,6 +50,7 @@ pub struct EmulatorBuilder {
     latency_ms: Option<u64>,
     rate_limit: Option<u32>,
     deploy_seconds: Option<f64>,
+    max_configs: Option<usize>,
 }
 
 impl EmulatorBuilder {
@@ -84,6 +85,12 @@ impl EmulatorBuilder {
         self
     }
     /// `--deploy-seconds`: how long a deployment takes to end.
+    /// `--max-configs`: refuse a request reading more environment configs, as too large.
+    pub fn max_configs(mut self, limit: usize) -> Self {
+        self.max_configs = Some(limit);
+        self
+    }
+
     pub fn deploy_seconds(mut self, seconds: f64) -> Self {
         self.deploy_seconds = Some(seconds);
         self
@@ -105,6 +112,7 @@ impl EmulatorBuilder {
         flag("--latency-ms", self.latency_ms.map(|l| l.to_string()));
         flag("--rate-limit", self.rate_limit.map(|l| l.to_string()));
         flag("--deploy-seconds", self.deploy_seconds.map(|s| s.to_string()));
+        flag("--max-configs", self.max_configs.map(|l| l.to_string()));
         command.stdout(Stdio::piped()).stderr(Stdio::inherit()).env("NO_COLOR", "1");
         let mut child = command.spawn().expect("start railform emulator");
         let stdout = child.stdout.take().expect("emulator stdout");

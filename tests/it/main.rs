@@ -25,5 +25,6 @@ mod seed;
 mod settings;
 mod settings_config;
 mod staged;
+mod status;
 mod tampering;
 mod validate;

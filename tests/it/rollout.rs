@@ -129,3 +129,58 @@ fn no_deploy_deploys_nothing_and_the_next_plan_says_what_is_left() {
     let plan = workspace.run(&["plan", "--detailed-exitcode"]).expect(2);
     assert!(plan.stdout.contains("never deployed"), "{}", plan.stdout);
 }
+
+fn apply_document(run: &crate::harness::Run) -> Value {
+    serde_json::from_str(&run.stdout).unwrap_or_else(|e| panic!("stdout is one JSON document ({e}):\n{}", run.stdout))
+}
+
+#[test]
+fn apply_format_json_reports_the_changes_made_and_every_deployment_for_ci() {
+    let emulator = Emulator::builder().deploy_seconds(0.2).start();
+    let mut workspace = Workspace::new(&emulator);
+    workspace.env("API_KEY", "k-1234-very-secret");
+    let with_secret = LAYERED.replace(
+        "API_HOST = \"$<<api.RAILWAY_PRIVATE_DOMAIN>>\"",
+        "API_HOST = \"$<<api.RAILWAY_PRIVATE_DOMAIN>>\"\nAPI_KEY = { from_env = \"API_KEY\" }",
+    );
+    workspace.file("environments/production.toml", &with_secret);
+    let run = workspace.run(&["apply", "--yes", "--wait", "--format", "json"]).expect(0);
+    let document = apply_document(&run);
+    assert_eq!(document["outcome"], "applied");
+    assert_eq!(document["error"], Value::Null);
+    let deployments = document["deployments"].as_array().unwrap();
+    assert_eq!(deployments.len(), 4, "{deployments:?}");
+    assert!(deployments.iter().all(|d| d["status"] == "SUCCESS" && d["deployment_id"].is_string()), "{deployments:?}");
+    let changes = document["changes"].as_array().unwrap();
+    assert!(changes.iter().any(|c| c["address"] == "production/worker/API_KEY" && c["after"] == "(sensitive)"));
+    assert_eq!(document["summary"]["deploy"], 4);
+    assert!(!run.stdout.contains("k-1234") && !run.stderr.contains("k-1234"), "a secret printed");
+    // The plan went to stderr, so stdout holds the document alone.
+    assert!(run.stderr.contains("Plan:"), "{}", run.stderr);
+
+    let again = workspace.run(&["apply", "--yes", "--format", "json"]).expect(0);
+    assert_eq!(apply_document(&again)["outcome"], "no_changes");
+}
+
+#[test]
+fn apply_format_json_names_the_failed_deployment() {
+    let emulator = Emulator::builder().deploy_seconds(0.2).start();
+    let workspace = Workspace::new(&emulator);
+    workspace.file("environments/production.toml", LAYERED);
+    emulator.fail_deploys("service=api");
+    let run = workspace.run(&["apply", "--yes", "--wait", "--format", "json"]).expect(1);
+    let document = apply_document(&run);
+    assert_eq!(document["outcome"], "failed");
+    let status = |service: &str| {
+        document["deployments"].as_array().unwrap().iter().find(|d| d["service"] == service).unwrap()["status"].clone()
+    };
+    assert_eq!(status("api"), "FAILED");
+    assert_eq!(status("worker"), "NOT STARTED");
+    assert_eq!(status("db"), "SUCCESS");
+    assert!(document["error"].as_str().unwrap().contains("service api: FAILED"), "{document}");
+    // What was written before the deploys is in the changes, and so are the deploys that succeeded.
+    let changes: Vec<&str> =
+        document["changes"].as_array().unwrap().iter().map(|c| c["address"].as_str().unwrap()).collect();
+    assert!(changes.contains(&"api") && changes.contains(&"production/api/DB_PORT"), "{changes:?}");
+    assert!(document["error"].as_str().unwrap().contains("\n  environment production, service worker"), "{document}");
+}

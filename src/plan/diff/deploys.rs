@@ -93,10 +93,10 @@ impl<'m, 'l> ProjectDiff<'m, 'l> {
         let reason = match &state.latest {
             None if live.source.is_some() => "never deployed".to_string(),
             None => return,
-            Some((status, _)) if matches!(status.as_str(), "FAILED" | "CRASHED") => {
-                format!("its latest deployment {}", status)
+            Some(latest) if matches!(latest.status.as_str(), "FAILED" | "CRASHED") => {
+                format!("its latest deployment {}", latest.status)
             }
-            Some((_, created_at)) if *created_at < state.changed_at => {
+            Some(latest) if latest.created_at < state.changed_at => {
                 "changed since its latest deployment (a deploy was skipped or cut off)".to_string()
             }
             Some(_) => return,
