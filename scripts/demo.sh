@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# The main job: validate the example environments, plan them, apply them, and show that a
-# second plan finds nothing left to do (the CI drift check).
+# The main job: validate the example environments, plan them, apply them (deploys in dependency
+# order, followed to the end), show what runs, and show that a second plan finds nothing left to
+# do (the CI drift check).
 #
 # With RAILWAY_API_TOKEN (account/workspace token) or RAILWAY_TOKEN (project token) set, this
 # talks to Railway itself. Without one, it runs railform's built-in emulator of Railway's API
@@ -39,8 +40,11 @@ step graph "${paths[@]}"
 "$railform" graph "${paths[@]}"
 step plan "${paths[@]}"
 "$railform" "${target[@]}" plan "${secrets[@]}" "${paths[@]}"
-step apply --yes "${paths[@]}"
-"$railform" "${target[@]}" apply --yes "${secrets[@]}" "${paths[@]}"
+step apply --yes --wait "${paths[@]}"
+# --wait: the rollout in dependency order, databases first, each deployment followed to its end.
+"$railform" "${target[@]}" apply --yes --wait "${secrets[@]}" "${paths[@]}"
+step status "${paths[@]}"
+"$railform" "${target[@]}" status "${paths[@]}"
 step plan --detailed-exitcode "${paths[@]}"
 "$railform" "${target[@]}" plan --detailed-exitcode "${secrets[@]}" "${paths[@]}"
 echo

@@ -184,3 +184,26 @@ fn apply_format_json_names_the_failed_deployment() {
     assert!(changes.contains(&"api") && changes.contains(&"production/api/DB_PORT"), "{changes:?}");
     assert!(document["error"].as_str().unwrap().contains("\n  environment production, service worker"), "{document}");
 }
+
+#[test]
+fn renames_redeploy_what_they_rename_so_the_next_plan_is_clean() {
+    let emulator = Emulator::start();
+    let workspace = Workspace::new(&emulator);
+    workspace.file("environments/production.toml", LAYERED);
+    workspace.run(&["apply", "--yes", "--wait"]).expect(0);
+    let before = deployments(&emulator).len();
+
+    // The environment and `db` renamed: what a new deployment of any instance there sees changes
+    // (RAILWAY_ENVIRONMENT_NAME, RAILWAY_SERVICE_NAME), so every running instance deploys again.
+    let renamed = LAYERED
+        .replace("environment = \"production\"", "environment = { name = \"prod\", renamed_from = [\"production\"] }")
+        .replace("[services.db]\n", "[services.platform-db]\nrenamed_from = [\"db\"]\n")
+        .replace("[services.db.variables]", "[services.platform-db.variables]")
+        .replace("$<<db.PGPORT>>", "$<<platform-db.PGPORT>>");
+    workspace.file("environments/production.toml", &renamed);
+    let plan = workspace.run(&["plan"]).expect(0);
+    assert!(plan.stdout.contains("deploy prod/cron"), "cron only sees its environment renamed:\n{}", plan.stdout);
+    workspace.run(&["apply", "--yes", "--wait"]).expect(0);
+    assert_eq!(deployments(&emulator).len(), before + 4, "{:?}", deployments(&emulator));
+    workspace.run(&["plan", "--detailed-exitcode"]).expect(0);
+}

@@ -118,7 +118,18 @@ impl<'m, 'l> ProjectDiff<'m, 'l> {
         let live_variables = live_instance.map(|i| &i.variables).unwrap_or(&empty);
         let target = VariableTarget { environment, service: Some(service), service_id: Some(service_id) };
         let changed_variables = self.diff_variables(&target, &service.variables, live_variables, renames);
-        if changed || !changed_variables.is_empty() || live_instance.is_none() {
+        // A rename changes what a new deployment sees (`RAILWAY_SERVICE_NAME`,
+        // `RAILWAY_ENVIRONMENT_NAME`), so a running instance of a renamed service, or in a
+        // renamed environment, is deployed again.
+        let renamed_service = match service_id {
+            Id::Live(id) => self.live_names.get(id.as_str()).is_some_and(|live_name| *live_name != service.name),
+            Id::New(_) => false,
+        };
+        let renamed = renamed_service || environment.live.is_some_and(|live| live.name != environment.name);
+        let running = live_instance
+            .and_then(|live| live.deployments.as_ref())
+            .is_none_or(|deployments| deployments.latest.is_some());
+        if changed || !changed_variables.is_empty() || live_instance.is_none() || (renamed && running) {
             self.mark_deploy(environment, &service.name, service_id.clone());
         } else if let Some(live) = live_instance {
             self.mark_pending_deploy(environment, &service.name, service_id, live);
