@@ -8,11 +8,13 @@
 //! - [`saved`]: the saved-plan document, and the check that it still equals a fresh plan.
 //! - [`apply`]: plan (or a saved plan), review, execute, verify.
 //! - [`import`]: a live environment written as files (`--base` layering).
+//! - [`migrate`]: railway.toml / railway.json files written into environment files.
 //! - [`files`]: the one atomic file write.
 
 pub mod apply;
 pub mod files;
 pub mod import;
+pub mod migrate;
 pub mod plan;
 pub mod prepare;
 pub mod saved;
