@@ -113,6 +113,12 @@ pub fn migrate(
     check_pairs(&reads, clues, &mut diagnostics);
     check_one_file_per_service(&reads, &mut diagnostics);
     let environments = environments(&reads, options, &mut diagnostics);
+    if let Some(base) = options.preview_base.as_ref().filter(|base| !environments.contains(base)) {
+        diagnostics.push(
+            Diagnostic::error(format!("--preview-base {base}: no such environment among {}", environments.join(", ")))
+                .hint("name the environment pull-request environments are based on"),
+        );
+    }
     for read in &reads {
         for service in &read.services {
             check_settings(read, service, &environments, &mut diagnostics);
@@ -353,5 +359,43 @@ fn check_settings(read: &Read, service: &str, environments: &[String], diagnosti
         if let Err(found) = crate::config::read_service_settings(service, &table) {
             diagnostics.extend(found);
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::path::Path;
+
+    fn source(path: &str, text: &str) -> Source {
+        Source { path: path.into(), file: SourceFile::new(Path::new(path), text.into()) }
+    }
+
+    #[test]
+    fn a_file_that_does_not_extend_the_base_gets_the_base_settings_and_its_block_wins() {
+        let sources = [source(
+            "apps/api/railway.toml",
+            "[deploy]\nstartCommand = \"a\"\nhealthcheckPath = \"/h\"\n[environments.staging.deploy]\nstartCommand = \"b\"\n",
+        )];
+        let existing =
+            [Existing { name: "staging.toml".into(), text: "project = \"p\"\nenvironment = \"staging\"\n".into() }];
+        let options = Options { project: "p".into(), environments: vec!["staging".into()], ..Options::default() };
+        let migration = migrate(&sources, &Clues::default(), &existing, &options).unwrap();
+        let staging = migration.files.iter().find(|f| f.name == "staging.toml").unwrap();
+        assert!(
+            staging.text.contains("[services.api.deploy]\nhealthcheck_path = \"/h\"\nstart_command = \"b\""),
+            "{}",
+            staging.text
+        );
+        let overridden: Vec<&Row> =
+            migration.rows.iter().filter(|r| matches!(r.status, Status::Overridden(_))).collect();
+        assert_eq!(overridden.len(), 1);
+        assert_eq!(overridden[0].status, Status::Overridden("environments.staging.deploy.startCommand".into()));
+        assert!(migration.files.iter().all(|f| f.name != "base.toml"), "no file extends a base: none is written");
+
+        let mut wrong = options.clone();
+        wrong.preview_base = Some("qa".into());
+        let errors = migrate(&sources, &Clues::default(), &existing, &wrong).unwrap_err();
+        assert!(errors[0].message.contains("--preview-base qa"), "{:?}", errors[0].message);
     }
 }

@@ -97,10 +97,13 @@ impl Layout {
             _ => "base.toml".to_string(),
         };
         if !files.contains_key(&base) {
+            // Written only once a file extends it or a value is set in it.
             let text = format!("{BASE_HEADER}project = {}\n", TomlValue::from(project));
             let document = text.parse().unwrap_or_default();
-            files
-                .insert(base.clone(), File { document, created: true, role: Role::Base, extends: None, changed: true });
+            files.insert(
+                base.clone(),
+                File { document, created: true, role: Role::Base, extends: None, changed: false },
+            );
         }
         Layout { files, base }
     }
@@ -205,6 +208,11 @@ impl Layout {
     }
 
     fn create(&mut self, name: &str, text: &str, role: Role, extends: Option<String>) {
+        if extends.as_deref() == Some(self.base.as_str()) {
+            if let Some(base) = self.files.get_mut(&self.base) {
+                base.changed |= base.created;
+            }
+        }
         let document = text.parse().unwrap_or_default();
         self.files.insert(name.to_string(), File { document, created: true, role, extends, changed: true });
     }
