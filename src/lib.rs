@@ -22,6 +22,7 @@
 //! - [`apply`]: carries out a plan in order, then verifies.
 //! - [`render`]: the only code that prints: results, diagnostics, errors.
 //! - [`import`]: a live environment written back as an environment file (templates, refs, no secrets).
+//! - [`migrate`]: railway.toml / railway.json files written into environment files, nothing dropped.
 //! - [`emulator`]: a local stand-in for Railway's GraphQL API, used by `--emulator` and every test.
 //! - [`secret`]: the one type secret values travel in; it never prints.
 //! - [`clock`]: Railway's RFC 3339 timestamps, and ages as people read them.
@@ -38,6 +39,7 @@ pub mod config;
 pub mod diag;
 pub mod emulator;
 pub(crate) mod import;
+pub(crate) mod migrate;
 pub(crate) mod ops;
 pub mod plan;
 pub mod railway;

@@ -7,6 +7,7 @@ mod completions;
 mod emulator;
 mod graph;
 mod import;
+mod migrate;
 mod plan;
 mod schema;
 mod status;
@@ -117,6 +118,8 @@ pub enum Command {
     Graph(graph::GraphArgs),
     /// Write a live environment as an environment file that plans `No changes.`.
     Import(import::ImportArgs),
+    /// Write every railway.toml / railway.json of a repository into environment files.
+    Migrate(migrate::MigrateArgs),
     /// Serve a local emulator of Railway's GraphQL API.
     Emulator(emulator::EmulatorArgs),
     /// Print a shell completion script (bash, zsh, fish, elvish, powershell).
@@ -184,6 +187,7 @@ pub fn run(cli: Cli) -> ExitCode {
         Command::Status(args) => status::run(&printer, &cli.global, &args),
         Command::Graph(args) => graph::run(&printer, &args),
         Command::Import(args) => import::run(&printer, &cli.global, &args),
+        Command::Migrate(args) => migrate::run(&printer, &cli.global, &args),
         Command::Emulator(args) => emulator::run(&printer, &args),
         Command::Completions(args) => completions::run(&printer, &args),
         Command::Schema(args) => schema::run(&printer, &args),

@@ -8,6 +8,7 @@
 
 mod check;
 pub mod cron;
+pub mod edit;
 pub mod files;
 pub mod model;
 pub mod names;
@@ -26,6 +27,19 @@ use crate::diag::{printable, Diagnostic, Diagnostics, Location, SourceFile};
 use files::Found;
 use model::Model;
 use tree::{Table, Value};
+
+/// Reads the §2.1 settings of service `name` from `table`, a service table in railform's names
+/// whose values keep where they were first written (`migrate` builds one from a railway.toml,
+/// so every mistake points at that file's line). Every problem is returned.
+pub fn read_service_settings(name: &str, table: &Table) -> Result<settings::Settings, Vec<Diagnostic>> {
+    let mut diagnostics = Vec::new();
+    let settings = read::service_settings(name, table, &mut diagnostics);
+    if diagnostics.is_empty() {
+        Ok(settings)
+    } else {
+        Err(diagnostics)
+    }
+}
 
 /// How deep an `extends` chain may go before it is treated as a mistake.
 const MAX_EXTENDS_DEPTH: usize = 64;

@@ -46,6 +46,18 @@ pub(crate) const VARIABLE_KEYS: &[&str] =
 const VALUE_TYPES: &str = "a string, a number, true/false or a table such as { from_env = \"NAME\" }";
 const DEFAULT_ALPHABET: &str = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789";
 
+/// The §2.1 settings of service `name` read from `table` (a service table in railform's names,
+/// as `migrate` builds one from a railway.toml), each problem located where its value was
+/// written.
+pub(crate) fn service_settings(
+    name: &str,
+    table: &Table,
+    diagnostics: &mut Vec<Diagnostic>,
+) -> super::settings::Settings {
+    let mut reader = Reader { diagnostics, root: Path::new(".") };
+    reader.settings(name, table, None).0
+}
+
 /// Reads typed values out of located tree nodes, collecting diagnostics.
 pub struct Reader<'d> {
     pub diagnostics: &'d mut Vec<Diagnostic>,

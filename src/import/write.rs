@@ -5,6 +5,7 @@
 use toml_edit::{DocumentMut, InlineTable, Item, Table, Value};
 
 use super::{Blueprint, ImportedEnvironment, ImportedService, ImportedValue, PreserveReason};
+use crate::config::edit::comment;
 use crate::state::LiveSource;
 
 /// Which file of a layout is written.
@@ -155,13 +156,6 @@ fn variable(value: &ImportedValue) -> (Item, Option<String>) {
             );
             (Item::Value(Value::InlineTable(form)), Some(note))
         }
-    }
-}
-
-/// Puts `# text` on the line above `key`.
-fn comment(table: &mut Table, key: &str, text: &str) {
-    if let Some(mut key) = table.key_mut(key) {
-        key.leaf_decor_mut().set_prefix(format!("# {text}\n"));
     }
 }
 

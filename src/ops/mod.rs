@@ -9,11 +9,13 @@
 //! - [`apply`]: plan (or a saved plan), review, execute, verify.
 //! - [`import`]: a live environment written as files (`--base` layering).
 //! - [`status`]: each declared service's latest deployment and public URL.
+//! - [`migrate`]: railway.toml / railway.json files written into environment files.
 //! - [`files`]: the one atomic file write.
 
 pub mod apply;
 pub mod files;
 pub mod import;
+pub mod migrate;
 pub mod plan;
 pub mod prepare;
 pub mod saved;

@@ -3,6 +3,7 @@
 
 pub mod graph;
 pub mod import;
+pub mod migrate;
 pub mod plan;
 pub mod progress;
 pub mod requests;

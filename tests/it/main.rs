@@ -14,6 +14,7 @@ mod hardening;
 mod harness;
 mod hostile;
 mod import;
+mod migrate;
 mod newcomer;
 mod patches;
 mod plan;
