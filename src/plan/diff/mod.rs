@@ -395,6 +395,8 @@ DATABASE_URL = "$<<platform-db.DATABASE_URL>>"
                 "Rewrite dev/platform-api/DATABASE_URL",
                 "Rewrite staging/platform-api/DATABASE_URL",
                 "Deploy dev/platform-api",
+                // The renamed service itself: a new deployment sees its new RAILWAY_SERVICE_NAME.
+                "Deploy dev/platform-db",
                 "Deploy staging/platform-api",
             ]
         );
