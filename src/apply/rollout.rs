@@ -12,7 +12,7 @@ use std::time::{Duration, Instant};
 use futures::StreamExt;
 
 use crate::plan::{Change, Id, Operation};
-use crate::railway::Client;
+use crate::railway::{ApiError, Client};
 
 /// How the deploys are followed.
 #[derive(Debug, Clone, Copy, Default)]
@@ -66,6 +66,8 @@ struct Target<'c> {
     environment_id: String,
     service_id: String,
     after: Vec<String>,
+    /// The latest deployment when planned (see `Operation::Deploy::replaces`).
+    replaces: Option<String>,
 }
 
 /// Deploys `changes` (all `Operation::Deploy`) in dependency order. `ids` turns plan ids into
@@ -80,11 +82,17 @@ pub async fn run(
     let started = Instant::now();
     let mut targets = Vec::with_capacity(changes.len());
     for change in changes {
-        let Operation::Deploy { service, environment, after } = &change.operation else {
+        let Operation::Deploy { service, environment, after, replaces } = &change.operation else {
             anyhow::bail!("{} is not a deploy", change.address);
         };
         let after = after.iter().map(ids).collect::<Result<Vec<_>, _>>()?;
-        targets.push(Target { change, environment_id: ids(environment)?, service_id: ids(service)?, after });
+        targets.push(Target {
+            change,
+            environment_id: ids(environment)?,
+            service_id: ids(service)?,
+            after,
+            replaces: replaces.clone(),
+        });
     }
     // What runs now, to roll back to (one read per environment, only when it may be needed).
     let mut previous: BTreeMap<(String, String), String> = BTreeMap::new();
@@ -181,10 +189,27 @@ fn outcome(target: &Target<'_>, deployment_id: Option<String>, status: &str) -> 
     }
 }
 
+/// Starts one deployment. When the answer was lost, the latest deployment is read first: a new
+/// one means Railway took the deploy (it is not sent twice); the same one as when planned means
+/// it did not, and it is sent again, once.
 async fn deploy_one(client: &Client, target: &Target<'_>) -> Deployed {
+    let not_accepted = |error: &dyn std::fmt::Display| outcome(target, None, &format!("NOT ACCEPTED ({error})"));
     match client.deploy_service_instance(&target.environment_id, &target.service_id).await {
         Ok(id) => outcome(target, Some(id), "STARTED"),
-        Err(error) => outcome(target, None, &format!("NOT ACCEPTED ({error})")),
+        Err(lost @ ApiError::Ambiguous { .. }) => {
+            let latest = match client.latest_deployments(&target.environment_id).await {
+                Ok(latest) => latest.get(&target.service_id).cloned().flatten(),
+                Err(error) => return not_accepted(&format!("{lost}; then reading the latest deployment: {error}")),
+            };
+            match latest {
+                Some((id, _)) if Some(&id) != target.replaces.as_ref() => outcome(target, Some(id), "STARTED"),
+                _ => match client.deploy_service_instance(&target.environment_id, &target.service_id).await {
+                    Ok(id) => outcome(target, Some(id), "STARTED"),
+                    Err(error) => not_accepted(&error),
+                },
+            }
+        }
+        Err(error) => not_accepted(&error),
     }
 }
 

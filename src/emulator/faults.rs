@@ -26,6 +26,33 @@ pub enum Fault {
     DroppedConnection,
 }
 
+/// Answers to lose on purpose (`POST /_emulator/lose-answers`): the request runs, its mutation
+/// included, and the connection then closes without the answer — as when a proxy in front of
+/// Railway times out after Railway did the work. Keyed by GraphQL operation name.
+#[derive(Debug, Default)]
+pub struct LostAnswers(Mutex<std::collections::BTreeMap<String, u32>>);
+
+impl LostAnswers {
+    /// Loses the next `count` answers to `operation`.
+    pub fn add(&self, operation: &str, count: u32) {
+        if let Ok(mut rules) = self.0.lock() {
+            *rules.entry(operation.to_string()).or_default() += count;
+        }
+    }
+
+    /// True (and one fewer to lose) when the answer to `operation` is to be lost.
+    pub fn take(&self, operation: &str) -> bool {
+        let Ok(mut rules) = self.0.lock() else { return false };
+        match rules.get_mut(operation) {
+            Some(remaining) if *remaining > 0 => {
+                *remaining -= 1;
+                true
+            }
+            _ => false,
+        }
+    }
+}
+
 /// Marks a response whose connection the server must close instead of answering.
 #[derive(Debug, Clone, Copy)]
 pub struct DropConnection;

@@ -159,6 +159,20 @@ pub async fn list_fail_deploys(State(app): State<Arc<App>>) -> Response {
 }
 
 #[derive(Debug, Deserialize)]
+pub struct LoseAnswersQuery {
+    operation: String,
+    count: Option<u32>,
+}
+
+/// `POST /_emulator/lose-answers?operation=NAME[&count=N]`: the next N (default 1) requests of
+/// that GraphQL operation run, and their answers are lost (the connection closes).
+pub async fn lose_answers(State(app): State<Arc<App>>, Query(query): Query<LoseAnswersQuery>) -> Response {
+    let count = query.count.unwrap_or(1);
+    app.lost_answers.add(&query.operation, count);
+    Json(serde_json::json!({ "operation": query.operation, "lose": count })).into_response()
+}
+
+#[derive(Debug, Deserialize)]
 pub struct AgeQuery {
     environment: String,
     days: f64,

@@ -53,7 +53,7 @@ use axum::{Json, Router};
 use tokio::sync::oneshot;
 use tower::ServiceExt;
 
-use faults::{DropConnection, FaultInjector, RateLimiter};
+use faults::{DropConnection, Fault, FaultInjector, LostAnswers, RateLimiter};
 use inspect::{Stats, ANONYMOUS_OPERATION};
 use schema::{Caller, EmulatorSchema};
 use store::Store;
@@ -124,6 +124,8 @@ pub struct App {
     token: Option<String>,
     latency: Duration,
     max_configs: Option<usize>,
+    /// Answers to lose after running the request (`/_emulator/lose-answers`).
+    lost_answers: LostAnswers,
 }
 
 /// An emulator serving on its own thread; it stops when dropped or on [`shutdown`](Self::shutdown).
@@ -181,6 +183,7 @@ pub fn start(settings: Settings) -> anyhow::Result<RunningEmulator> {
         token: settings.token.clone(),
         latency: settings.latency,
         max_configs: settings.max_configs,
+        lost_answers: LostAnswers::default(),
     });
     let listener =
         std::net::TcpListener::bind(settings.listen).with_context(|| format!("binding {}", settings.listen))?;
@@ -226,6 +229,7 @@ fn router(app: Arc<App>) -> Router {
             post(inspect::fail_deploys).delete(inspect::clear_fail_deploys).get(inspect::list_fail_deploys),
         )
         .route("/_emulator/age", post(inspect::age))
+        .route("/_emulator/lose-answers", post(inspect::lose_answers))
         .route_layer(middleware::from_fn_with_state(app.clone(), require_token));
     Router::new()
         .route(GRAPHQL_PATH, post(graphql))
@@ -319,6 +323,10 @@ async fn graphql(State(app): State<Arc<App>>, headers: HeaderMap, body: Result<B
             let (response, failed) = answer(&app, &headers, request).await;
             if failed {
                 app.stats.record_error(&operation);
+            }
+            if app.lost_answers.take(&operation) {
+                app.stats.record_fault("lost");
+                return Fault::DroppedConnection.response();
             }
             response
         }

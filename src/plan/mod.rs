@@ -352,6 +352,10 @@ pub enum Operation {
         environment: Id,
         #[serde(default)]
         after: Vec<Id>,
+        /// The instance's latest deployment when planned: a deploy whose answer was lost is
+        /// known to have happened when the latest deployment is no longer this one.
+        #[serde(default)]
+        replaces: Option<String>,
     },
 }
 

@@ -145,7 +145,8 @@ operation!(
     ServiceInstanceUpdate = "graphql/service_instance_update.graphql", IdempotentWrite
 );
 operation!(
-    /// `serviceInstanceDeployV2`: starts a deployment. Repeating it starts another deployment of
-    /// the same source, which railform accepts as harmless.
-    ServiceInstanceDeployV2 = "graphql/service_instance_deploy.graphql", IdempotentWrite
+    /// `serviceInstanceDeployV2`: starts a deployment. Sent twice it starts two, so it is never
+    /// retried blindly: a lost answer is [`ApiError::Ambiguous`](super::ApiError::Ambiguous) and
+    /// the rollout reads the latest deployment before sending it again.
+    ServiceInstanceDeployV2 = "graphql/service_instance_deploy.graphql", Create
 );

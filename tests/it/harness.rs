@@ -226,6 +226,12 @@ impl Emulator {
         self.inspect(reqwest::Method::POST, &format!("age?environment={environment_id}&days={days}"), None)
     }
 
+    /// `POST /_emulator/lose-answers`: the next `count` requests of `operation` run, and their
+    /// answers are lost.
+    pub fn lose_answers(&self, operation: &str, count: u32) -> Value {
+        self.inspect(reqwest::Method::POST, &format!("lose-answers?operation={operation}&count={count}"), None)
+    }
+
     /// Calls `/_emulator/PATH` with the handle's token; panics unless it succeeds.
     fn inspect(&self, method: reqwest::Method, path: &str, body: Option<Value>) -> Value {
         let response = self.inspect_as(&self.auth, method, path, body);

@@ -207,3 +207,20 @@ fn renames_redeploy_what_they_rename_so_the_next_plan_is_clean() {
     assert_eq!(deployments(&emulator).len(), before + 4, "{:?}", deployments(&emulator));
     workspace.run(&["plan", "--detailed-exitcode"]).expect(0);
 }
+
+#[test]
+fn a_deploy_whose_answer_was_lost_is_never_started_twice() {
+    let emulator = Emulator::start();
+    let workspace = Workspace::new(&emulator);
+    workspace.file("environments/production.toml", LAYERED);
+    // Railway starts the deployment and the answer never arrives (a proxy timed out): the
+    // rollout reads the latest deployment and finds it, instead of deploying again.
+    emulator.lose_answers("ServiceInstanceDeployV2", 2);
+    workspace.run(&["apply", "--yes", "--wait"]).expect(0);
+    let all = deployments(&emulator);
+    let mut services: Vec<&str> = all.iter().map(|d| d.0.as_str()).collect();
+    services.sort();
+    assert_eq!(services, ["api", "cron", "db", "worker"], "one deployment each: {all:?}");
+    assert_eq!(emulator.stats()["faults"]["lost"], 2, "{}", emulator.stats());
+    workspace.run(&["plan", "--detailed-exitcode"]).expect(0);
+}

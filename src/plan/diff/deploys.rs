@@ -17,18 +17,25 @@ impl<'m, 'l> ProjectDiff<'m, 'l> {
     pub(super) fn plan_deploys(&mut self, environments: &[EnvironmentMatch<'m, 'l>], renames: &[Rename]) {
         let deploys = std::mem::take(&mut self.to_deploy);
         for ((environment, service), (service_id, environment_id, pending)) in &deploys {
-            let referenced = environments
-                .iter()
-                .find(|e| e.name == *environment)
-                .map(|e| self.services_read_by(e, service, service_id, renames))
-                .unwrap_or_default();
+            let matched = environments.iter().find(|e| e.name == *environment);
+            let referenced =
+                matched.map(|e| self.services_read_by(e, service, service_id, renames)).unwrap_or_default();
+            let replaces = match (service_id, matched.and_then(|e| e.live)) {
+                (Id::Live(id), Some(live)) => live
+                    .instances
+                    .get(id)
+                    .and_then(|instance| instance.deployments.as_ref())
+                    .and_then(|deployments| deployments.latest.as_ref())
+                    .map(|latest| latest.id.clone()),
+                _ => None,
+            };
             let after: Vec<Id> = referenced
                 .iter()
                 .filter(|other| *other != service)
                 .filter_map(|other| deploys.get(&(environment.clone(), other.clone())).map(|(id, _, _)| id.clone()))
                 .collect();
             let operation =
-                Operation::Deploy { service: service_id.clone(), environment: environment_id.clone(), after };
+                Operation::Deploy { service: service_id.clone(), environment: environment_id.clone(), after, replaces };
             let address = format!("{environment}/{service}");
             self.add(
                 Change::new(&self.project_name, address, Action::Deploy, Kind::Deployment, operation)
