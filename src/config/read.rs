@@ -5,7 +5,9 @@
 use std::collections::BTreeMap;
 use std::path::Path;
 
-use super::model::{Environment, ProjectRef, Service, Source, Variable, VariableValue, Volume};
+use super::model::{
+    Environment, Preview, ProjectRef, Service, Source, Variable, VariableValue, Volume, PREVIEW_PLACEHOLDER,
+};
 use super::names::{self, NameKind, Problem};
 use super::templates::{self, TemplateError, TemplateInput};
 use super::tree::{self, Entry, Node, Table, Value};
@@ -20,6 +22,8 @@ pub(crate) use service_settings::{
 
 pub(crate) const TOP_LEVEL_KEYS: &[&str] = &["project", "project_id", "extends", "environment", "shared", "services"];
 pub(crate) const ENVIRONMENT_KEYS: &[&str] = &["name", "renamed_from"];
+/// The keys of a preview file's `environment` table.
+pub(crate) const PREVIEW_KEYS: &[&str] = &["preview"];
 pub(crate) const SERVICE_KEYS: &[&str] = &[
     "id",
     "renamed_from",
@@ -46,6 +50,21 @@ pub(crate) const VARIABLE_KEYS: &[&str] =
 const VALUE_TYPES: &str = "a string, a number, true/false or a table such as { from_env = \"NAME\" }";
 const DEFAULT_ALPHABET: &str = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789";
 
+/// How a preview file is named while it is read.
+#[derive(Debug, Clone, Default)]
+pub struct PreviewNaming<'a> {
+    /// `preview up NAME`: the name the preview's environment takes (templates see it).
+    pub name: Option<&'a str>,
+    /// The environment of the file the preview extends.
+    pub base: Option<String>,
+}
+
+/// What an `environment` key says.
+enum EnvironmentName {
+    Named { name: String, renamed_from: Vec<String> },
+    Preview,
+}
+
 /// Reads typed values out of located tree nodes, collecting diagnostics.
 pub struct Reader<'d> {
     pub diagnostics: &'d mut Vec<Diagnostic>,
@@ -56,7 +75,13 @@ pub struct Reader<'d> {
 impl Reader<'_> {
     /// Reads a merged environment table. `file` is the environment file (for messages and
     /// template lookup); `start` locates file-level problems such as a missing `project`.
-    pub fn environment(&mut self, file: &Path, start: Location, mut table: Table) -> Option<Environment> {
+    pub fn environment(
+        &mut self,
+        file: &Path,
+        start: Location,
+        mut table: Table,
+        naming: &PreviewNaming<'_>,
+    ) -> Option<Environment> {
         self.reject_unknown_keys(&table, TOP_LEVEL_KEYS, "at the top of an environment file");
         let project_name = table.get("project").and_then(|entry| {
             let name = self.string(entry, "project")?;
@@ -72,7 +97,13 @@ impl Reader<'_> {
             );
         }
         let environment_entry = table.get("environment")?;
-        let (name, renamed_from) = self.environment_name(environment_entry)?;
+        let (name, renamed_from, preview) = match self.environment_name(environment_entry)? {
+            EnvironmentName::Named { name, renamed_from } => (name, renamed_from, None),
+            EnvironmentName::Preview => {
+                let name = naming.name.unwrap_or(PREVIEW_PLACEHOLDER).to_string();
+                (name, Vec::new(), Some(Preview { base: naming.base.clone() }))
+            }
+        };
         let environment_at = environment_entry.key_at.clone();
         let shared = match table.get("shared") {
             Some(entry) => self.variables(entry, "shared"),
@@ -100,14 +131,17 @@ impl Reader<'_> {
             shared,
             services,
             at: environment_at,
+            preview,
         })
     }
 
-    fn environment_name(&mut self, entry: &Entry) -> Option<(String, Vec<String>)> {
+    fn environment_name(&mut self, entry: &Entry) -> Option<EnvironmentName> {
         match &entry.node.value {
-            Value::String(name) => {
-                Some((self.name(NameKind::Environment, name, &entry.node, "environment")?, Vec::new()))
-            }
+            Value::String(name) => Some(EnvironmentName::Named {
+                name: self.name(NameKind::Environment, name, &entry.node, "environment")?,
+                renamed_from: Vec::new(),
+            }),
+            Value::Table(table) if table.contains_key("preview") => self.preview_environment(entry, table),
             Value::Table(table) => {
                 self.reject_unknown_keys(table, ENVIRONMENT_KEYS, "in [environment]");
                 let Some(name_entry) = table.get("name") else {
@@ -125,13 +159,43 @@ impl Reader<'_> {
                     .get("renamed_from")
                     .map(|e| self.names(NameKind::Environment, e, "renamed_from"))
                     .unwrap_or_default();
-                Some((name, renamed_from))
+                Some(EnvironmentName::Named { name, renamed_from })
             }
             other => {
                 self.wrong_type(entry, "environment", "a string or a table", other);
                 None
             }
         }
+    }
+
+    /// `environment = { preview = true }`: a preview file, named only by `preview up NAME`.
+    /// `preview = false` is a plain `[environment]` table.
+    fn preview_environment(&mut self, entry: &Entry, table: &Table) -> Option<EnvironmentName> {
+        let flag = table.get("preview")?;
+        if !self.boolean(flag, "environment.preview")? {
+            let mut rest = table.clone();
+            rest.remove("preview");
+            let plain = Entry {
+                key_at: entry.key_at.clone(),
+                node: Node { value: Value::Table(rest), at: entry.node.at.clone() },
+            };
+            return self.environment_name(&plain);
+        }
+        for (key, named) in table.iter().filter(|(key, _)| !PREVIEW_KEYS.contains(&key.as_str())) {
+            let hint = if ENVIRONMENT_KEYS.contains(&key.as_str()) {
+                "a preview's environment is named on the command line (`railform preview up pr-42`): remove this key"
+                    .to_string()
+            } else {
+                "a preview file's `environment` holds only `preview = true`".to_string()
+            };
+            self.push(
+                Diagnostic::error(format!("unknown key `{key}` in a preview's `environment`"))
+                    .at(named.key_at.clone())
+                    .label("not allowed here")
+                    .hint(hint),
+            );
+        }
+        Some(EnvironmentName::Preview)
     }
 
     fn service(&mut self, file: &Path, environment: &str, name: &str, entry: Entry) -> Option<Service> {

@@ -33,6 +33,9 @@ pub fn schema() -> Value {
                         "name": text("The environment's name."),
                         "renamed_from": names("Earlier names: a live environment with one of them is renamed."),
                     })),
+                    strict("A preview file: the template of `railform preview up NAME`'s ephemeral environments.", json!({
+                        "preview": { "const": true, "description": "This file describes preview environments." },
+                    })),
                 ],
             },
             "shared": {
@@ -286,6 +289,7 @@ mod tests {
         assert_eq!(keys(&defs["service"]["properties"]["registry_credentials"]), sorted(read::REGISTRY_KEYS));
         assert_eq!(keys(&defs["service"]["properties"]["volume"]), sorted(read::VOLUME_KEYS));
         assert_eq!(keys(&schema["properties"]["environment"]["anyOf"][1]), sorted(read::ENVIRONMENT_KEYS));
+        assert_eq!(keys(&schema["properties"]["environment"]["anyOf"][2]), sorted(read::PREVIEW_KEYS));
         let mut variable_keys: Vec<String> = defs["variable"]["anyOf"]
             .as_array()
             .unwrap()

@@ -136,8 +136,15 @@ fn lock_projects(prepared: &Prepared, target: &str) -> anyhow::Result<Vec<ApplyL
 async fn verify_after(session: &Session, prepared: &Prepared, prune: bool) -> anyhow::Result<()> {
     let live = session.read_live(&prepared.model).await?;
     let unchecked = verify::unchecked_references(&prepared.model);
-    let dangling: Vec<verify::Dangling> =
-        live.iter().flatten().flat_map(verify::dangling_references).filter(|d| !unchecked.contains(d)).collect();
+    // Only what the plan saw: a preview's references are its own `preview up`'s business.
+    let projects = prepared.model.projects();
+    let dangling: Vec<verify::Dangling> = live
+        .iter()
+        .zip(&projects)
+        .filter_map(|(live, (_, environments))| live.as_ref().map(|live| diff::visible(live, environments).0))
+        .flat_map(|live| verify::dangling_references(&live))
+        .filter(|d| !unchecked.contains(d))
+        .collect();
     let options = diff::DiffOptions { prune, key: session_key(session) };
     let replan = diff::diff(&prepared.model, &live, &prepared.secrets, &options);
     let left: Vec<String> = replan

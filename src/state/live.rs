@@ -38,6 +38,17 @@ pub struct LiveEnvironment {
     pub shared: BTreeMap<String, LiveValue>,
     /// Service id → that service's settings in this environment.
     pub instances: BTreeMap<String, LiveInstance>,
+    /// Set for an ephemeral (preview) environment; `None` for a permanent one.
+    pub ephemeral: Option<Ephemeral>,
+}
+
+/// What Railway says of an ephemeral environment.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Ephemeral {
+    /// When it was created (ISO 8601, as Railway sends it).
+    pub created_at: String,
+    /// The name of the environment it was copied from, if any.
+    pub source: Option<String>,
 }
 
 /// A service's settings in one environment.
