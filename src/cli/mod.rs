@@ -8,6 +8,7 @@ mod emulator;
 mod graph;
 mod import;
 mod plan;
+mod preview;
 mod schema;
 mod validate;
 
@@ -114,6 +115,8 @@ pub enum Command {
     Graph(graph::GraphArgs),
     /// Write a live environment as an environment file that plans `No changes.`.
     Import(import::ImportArgs),
+    /// Preview environments for pull requests: ephemeral copies of staging (up, down, list, prune).
+    Preview(preview::PreviewArgs),
     /// Serve a local emulator of Railway's GraphQL API.
     Emulator(emulator::EmulatorArgs),
     /// Print a shell completion script (bash, zsh, fish, elvish, powershell).
@@ -180,6 +183,7 @@ pub fn run(cli: Cli) -> ExitCode {
         Command::Apply(args) => apply::run(&printer, &cli.global, &args),
         Command::Graph(args) => graph::run(&printer, &args),
         Command::Import(args) => import::run(&printer, &cli.global, &args),
+        Command::Preview(args) => preview::run(&printer, &cli.global, &args),
         Command::Emulator(args) => emulator::run(&printer, &args),
         Command::Completions(args) => completions::run(&printer, &args),
         Command::Schema(args) => schema::run(&printer, &args),

@@ -8,13 +8,16 @@
 //! - [`saved`]: the saved-plan document, and the check that it still equals a fresh plan.
 //! - [`apply`]: plan (or a saved plan), review, execute, verify.
 //! - [`import`]: a live environment written as files (`--base` layering).
-//! - [`files`]: the one atomic file write.
+//! - [`preview`]: ephemeral environments for pull requests: up, down, list, prune.
+//! - [`files`]: the one atomic file write; [`duration`]: `15m`, `7d`.
 
 pub mod apply;
+pub mod duration;
 pub mod files;
 pub mod import;
 pub mod plan;
 pub mod prepare;
+pub mod preview;
 pub mod saved;
 pub mod session;
 

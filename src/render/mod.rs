@@ -4,6 +4,7 @@
 pub mod graph;
 pub mod import;
 pub mod plan;
+pub mod preview;
 pub mod progress;
 pub mod requests;
 pub mod summary;

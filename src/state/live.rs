@@ -155,6 +155,19 @@ impl LiveEnvironment {
     }
 }
 
+impl LiveInstance {
+    /// The public domains of the instance: its generated `*.up.railway.app` domains, then its
+    /// custom domains, each in name order.
+    pub fn domains(&self) -> Vec<String> {
+        let networking = &self.settings["networking"];
+        ["serviceDomains", "customDomains"]
+            .iter()
+            .filter_map(|kind| networking[*kind].as_object())
+            .flat_map(|domains| domains.iter().filter(|(_, entry)| !entry.is_null()).map(|(domain, _)| domain.clone()))
+            .collect()
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
