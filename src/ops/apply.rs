@@ -97,7 +97,7 @@ pub async fn apply_prepared(
         None => make_plan(session, prepared, &settings.sources.paths, prune).await?,
     };
     if let Some(environment) = &settings.confined_to {
-        confine(&plan, environment)?;
+        confine(&plan, environment, false)?;
     }
     hooks.planned(&plan);
     if plan.changes.is_empty() || (!settings.deploy && plan.changes.iter().all(|c| c.action == Action::Deploy)) {
@@ -133,22 +133,20 @@ pub async fn apply_prepared(
     Ok(ApplyOutcome::Applied(applied))
 }
 
-/// Refuses a plan with a change outside `environment`.
-fn confine(plan: &Plan, environment: &str) -> anyhow::Result<()> {
+/// Refuses a plan with a change outside `environment`. `creating`: the plan may create that
+/// environment (the check `preview up` makes before it creates one).
+pub(super) fn confine(plan: &Plan, environment: &str, creating: bool) -> anyhow::Result<()> {
     let outside: Vec<&str> = plan
         .changes
         .iter()
-        .filter(|change| {
-            let project_wide = matches!(
-                change.operation,
-                Operation::CreateProject { .. }
-                    | Operation::CreateEnvironment { .. }
-                    | Operation::RenameEnvironment { .. }
-                    | Operation::CreateService { .. }
-                    | Operation::RenameService { .. }
-                    | Operation::DeleteService { .. }
-            );
-            project_wide || change.environment.as_deref() != Some(environment)
+        .filter(|change| match &change.operation {
+            Operation::CreateEnvironment { name, .. } => !(creating && name == environment),
+            Operation::CreateProject { .. }
+            | Operation::RenameEnvironment { .. }
+            | Operation::CreateService { .. }
+            | Operation::RenameService { .. }
+            | Operation::DeleteService { .. } => true,
+            _ => change.environment.as_deref() != Some(environment),
         })
         .map(|change| change.address.as_str())
         .collect();

@@ -8,7 +8,8 @@ use std::time::{Duration, SystemTime};
 
 use anyhow::Context;
 
-use super::apply::{apply_prepared, lock_projects, ApplyHooks, ApplyOutcome, ApplySettings};
+use super::apply::{apply_prepared, confine, lock_projects, ApplyHooks, ApplyOutcome, ApplySettings};
+use super::plan::make_plan;
 use super::prepare::{prepare_with, Sources};
 use super::session::{selector, Session};
 use super::{OpError, OpResult};
@@ -111,7 +112,12 @@ pub async fn up(
             )
             .into())
         }
-        None => (create(&session, &live, preview, settings, hooks).await?, true),
+        None => {
+            // What the preview would change, checked before anything is created.
+            let plan = make_plan(&session, &prepared, &settings.sources.paths, false).await?;
+            confine(&plan, name, true)?;
+            (create(&session, &live, preview, settings, hooks).await?, true)
+        }
     };
     let apply_settings = ApplySettings {
         sources: settings.sources.clone(),

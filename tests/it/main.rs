@@ -17,6 +17,7 @@ mod import;
 mod newcomer;
 mod patches;
 mod plan;
+mod preview_cli;
 mod previews;
 mod references;
 mod rollout;
