@@ -3,6 +3,7 @@
 //! databases; a second `up` sends no write; `down` refuses every permanent environment,
 //! whatever the spelling; `prune` deletes only old previews; `plan` ignores previews.
 
+use clap::Parser;
 use serde_json::{json, Value};
 
 use crate::harness::{Emulator, Workspace};
@@ -321,4 +322,30 @@ fn preview_files_are_validated_like_any_other() {
     workspace.file("environments/preview.toml", &broken);
     let refused = workspace.run(&["validate"]).expect(1);
     assert!(refused.stderr.contains("preview.toml:") && refused.stderr.contains("nope"), "{}", refused.stderr);
+}
+
+#[test]
+fn the_workflows_run_commands_railform_accepts_through_outputs_the_action_has() {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    let read = |path: &str| std::fs::read_to_string(root.join(path)).unwrap_or_else(|e| panic!("{path}: {e}"));
+    let action = read("action.yml");
+    let mut commands = 0;
+    for workflow in ["examples/github-actions/preview.yml", "examples/github-actions/drift.yml"] {
+        let text = read(workflow);
+        assert!(text.contains("uses: acme/railform@v1"), "{workflow} uses the action");
+        for line in text.lines().map(str::trim) {
+            if let Some(command) = line.strip_prefix("command: ") {
+                let command = command.replace("${{ github.event.pull_request.number }}", "42");
+                let args = std::iter::once("railform").chain(command.split_whitespace());
+                if let Err(error) = railform::cli::Cli::try_parse_from(args) {
+                    panic!("{workflow}: `{command}` does not parse: {error}");
+                }
+                commands += 1;
+            }
+        }
+        for output in text.split("outputs.").skip(1).map(|rest| rest.split([' ', '}', '\'']).next().unwrap()) {
+            assert!(action.contains(&format!("\n  {output}:\n")), "{workflow} reads output `{output}`");
+        }
+    }
+    assert_eq!(commands, 5, "validate, plan, preview up, down, prune");
 }
