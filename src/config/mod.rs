@@ -54,7 +54,11 @@ pub fn load_with(paths: &[PathBuf], preview_name: Option<&str>) -> Result<Model,
             merged.insert("environment".to_string(), own);
         }
         let naming = read::PreviewNaming { name: preview_name, base };
-        let mut reader = read::Reader { diagnostics: &mut loader.diagnostics, root: &found.root.shown };
+        let mut reader = read::Reader {
+            diagnostics: &mut loader.diagnostics,
+            root: &found.root.shown,
+            image_from_env: read::ImageFromEnv::default(),
+        };
         if let Some(environment) = reader.environment(&found.path, Location::new(&file, 0..0), merged, &naming) {
             match environment.preview {
                 Some(_) => previews.push(environment),

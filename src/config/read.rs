@@ -70,6 +70,20 @@ pub struct Reader<'d> {
     pub diagnostics: &'d mut Vec<Diagnostic>,
     /// The configuration root the file was found in (templates are read only inside it).
     pub root: &'d Path,
+    /// What `image = { from_env = "NAME" }` becomes in the file being read.
+    pub image_from_env: ImageFromEnv,
+}
+
+/// `image = { from_env = "NAME" }` (a preview's pull-request image) is a preview file's only.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum ImageFromEnv {
+    /// A permanent environment's file: an error.
+    #[default]
+    Refused,
+    /// A preview file, validated: the image is not known yet, and nothing plans it.
+    Unread,
+    /// `preview up`: read from the process environment now.
+    Read,
 }
 
 impl Reader<'_> {
@@ -100,6 +114,7 @@ impl Reader<'_> {
         let (name, renamed_from, preview) = match self.environment_name(environment_entry)? {
             EnvironmentName::Named { name, renamed_from } => (name, renamed_from, None),
             EnvironmentName::Preview => {
+                self.image_from_env = if naming.name.is_some() { ImageFromEnv::Read } else { ImageFromEnv::Unread };
                 let name = naming.name.unwrap_or(PREVIEW_PLACEHOLDER).to_string();
                 (name, Vec::new(), Some(Preview { base: naming.base.clone() }))
             }
@@ -133,6 +148,37 @@ impl Reader<'_> {
             at: environment_at,
             preview,
         })
+    }
+
+    /// `image = { from_env = "NAME" }`: the image a preview deploys, named by CI (the pull
+    /// request's tag). Not a secret: plans show it.
+    fn image_from_env(&mut self, entry: &Entry, form: &Table) -> Option<String> {
+        self.reject_unknown_keys(form, &["from_env"], "in `image`");
+        let name = self.string(form.get("from_env")?, "image.from_env")?;
+        match self.image_from_env {
+            ImageFromEnv::Refused => {
+                self.push(
+                    Diagnostic::error("`image = { from_env = … }` is for preview files")
+                        .at(entry.node.at.clone())
+                        .label("read from the environment")
+                        .hint("a permanent environment's image is written in its file, so that a plan shows what runs"),
+                );
+                None
+            }
+            ImageFromEnv::Unread => Some(format!("from-env-{}", name.to_ascii_lowercase())),
+            ImageFromEnv::Read => match std::env::var(&name) {
+                Ok(image) if !image.trim().is_empty() => Some(image),
+                _ => {
+                    self.push(
+                        Diagnostic::error(format!("`image` reads ${name}, which is not set"))
+                            .at(entry.node.at.clone())
+                            .label("from_env")
+                            .hint(format!("set {name} to the image to deploy (in CI: the pull request's image tag)")),
+                    );
+                    None
+                }
+            },
+        }
     }
 
     fn environment_name(&mut self, entry: &Entry) -> Option<EnvironmentName> {
@@ -292,7 +338,10 @@ impl Reader<'_> {
 
     fn source(&mut self, service: &str, table: &Table) -> Option<Source> {
         let image = table.get("image").and_then(|e| {
-            let image = self.string(e, "image")?;
+            let image = match &e.node.value {
+                Value::Table(form) if form.contains_key("from_env") => self.image_from_env(e, form)?,
+                _ => self.string(e, "image")?,
+            };
             self.checked(&e.node.at, names::check_image(&image)).then_some(image)
         });
         let repo = table.get("repo").and_then(|e| {

@@ -141,7 +141,15 @@ fn service(templates: &[&str]) -> Value {
                     "pool_mode": { "enum": ["transaction", "session", "statement"], "description": "pgbouncer: how server connections are shared." },
                 },
             },
-            "image": text("A container image, as in ghcr.io/acme/api:1.4.2."),
+            "image": {
+                "description": "A container image, as in ghcr.io/acme/api:1.4.2.",
+                "anyOf": [
+                    text("A container image, as in ghcr.io/acme/api:1.4.2."),
+                    requiring(strict("Preview files only: the image named by an environment variable when `preview up` runs.", json!({
+                        "from_env": text("The environment variable holding the image (the pull request's tag)."),
+                    })), &["from_env"]),
+                ],
+            },
             "repo": text("A GitHub repository, owner/name."),
             "branch": text("The branch of `repo` to deploy."),
             "root_directory": text("The folder of a monorepo the service builds from (repository sources only)."),

@@ -32,7 +32,7 @@ const PREVIEW: &str = r#"extends = "staging.toml"
 environment = { preview = true }
 
 [services.api]
-image = "nginx:2"
+image = { from_env = "PR_IMAGE" }
 
 [services.api.variables]
 PR_SHA = { from_env = "PR_SHA" }
@@ -53,7 +53,7 @@ fn applied(emulator: &Emulator) -> Workspace {
         .file("environments/staging.toml", STAGING)
         .file("environments/production.toml", PRODUCTION)
         .file("environments/preview.toml", PREVIEW);
-    workspace.env("PR_SHA", "0123abc");
+    workspace.env("PR_SHA", "0123abc").env("PR_IMAGE", "nginx:2");
     workspace.run(&["apply", "--yes"]).expect(0);
     workspace
 }
@@ -201,6 +201,28 @@ fn an_edited_preview_is_updated_in_place_and_only_there() {
     let (copy, _) = config(&emulator, &id_of(&emulator, "pr-3"), true);
     assert_eq!(copy["services"][&api_id]["variables"]["PR_SHA"]["value"], "4567def");
     assert_eq!(config(&emulator, &id_of(&emulator, "staging"), true), (staging_before, staging_etag));
+}
+
+#[test]
+fn a_preview_without_its_from_env_values_is_refused_before_anything_is_sent() {
+    let emulator = Emulator::start();
+    let applied = applied(&emulator);
+    let mut workspace = Workspace::new(&emulator);
+    for name in ["base.toml", "staging.toml", "production.toml", "preview.toml"] {
+        let text = std::fs::read_to_string(applied.path().join("environments").join(name)).unwrap();
+        workspace.file(&format!("environments/{name}"), &text);
+    }
+    workspace.env("PR_SHA", "1");
+    emulator.reset_stats();
+    let refused = workspace.run(&["preview", "up", "pr-4"]).expect(1);
+    assert!(refused.stderr.contains("environments/preview.toml:5:9"), "{}", refused.stderr);
+    assert!(refused.stderr.contains("PR_IMAGE"), "{}", refused.stderr);
+    assert_eq!(emulator.stats()["requests"], 0, "nothing sent");
+    // `validate` and `plan` do not need the preview's values.
+    workspace.run(&["validate"]).expect(0);
+    workspace.run(&["plan", "--detailed-exitcode"]).expect(0);
+    let bad_name = workspace.run(&["preview", "up", "pr/4"]).expect(1);
+    assert!(bad_name.stderr.contains("pr/4"), "{}", bad_name.stderr);
 }
 
 #[test]
