@@ -124,7 +124,7 @@ fn up_creates_an_ephemeral_copy_with_the_previews_settings_and_a_second_up_write
     let workspace = applied(&emulator);
     let staging = id_of(&emulator, "staging");
 
-    let first = workspace.run(&["preview", "up", "pr-7", "--format", "json"]).expect(0);
+    let first = workspace.run(&["preview", "up", "pr-7", "--wait", "--format", "json"]).expect(0);
     let shown: Value = serde_json::from_str(&first.stdout).unwrap_or_else(|e| panic!("{e}: {}", first.stdout));
     assert_eq!(shown["format_version"], 1);
     assert_eq!((shown["environment"].as_str(), shown["created"].as_bool()), (Some("pr-7"), Some(true)));
