@@ -171,16 +171,35 @@ fn up_creates_an_ephemeral_copy_with_the_previews_settings_and_a_second_up_write
     assert!(emulator.stats()["requests"].as_u64().unwrap() > 0);
     assert_eq!(writes(&emulator), Vec::<String>::new());
 
-    // The permanent environments still plan clean, the preview beside them.
-    let plan = workspace.run(&["plan", "--detailed-exitcode"]).expect(0);
-    assert!(plan.stdout.contains("No changes.") && !plan.stdout.contains("pr-7"), "{}", plan.stdout);
-    let json_plan = workspace.run(&["plan", "--detailed-exitcode", "--format", "json"]).expect(0);
-    assert!(!json_plan.stdout.contains("pr-7"), "{}", json_plan.stdout);
-
     // A pull-request comment, with the marker a workflow updates it by.
     let comment = workspace.run(&["preview", "up", "pr-7", "--format", "markdown"]).expect(0);
     assert!(comment.stdout.starts_with("<!-- railform-preview: pr-7 -->"), "{}", comment.stdout);
     assert!(comment.stdout.contains(&url) && comment.stdout.contains("| `db` | no public URL |"), "{}", comment.stdout);
+
+    // The permanent environments still plan clean, the preview beside them, even with a hand
+    // edit in the preview; and `apply --prune` leaves the preview alone.
+    let project = emulator.data("{ projects { edges { node { id } } } }", json!({}));
+    let project_id = text(&project["projects"]["edges"][0]["node"]["id"]);
+    crate::seed::upsert_variables(
+        &emulator,
+        json!({"projectId": project_id, "environmentId": preview.1, "serviceId": api_id,
+               "variables": {"HAND_MADE": "1", "BROKEN": "${{ghost.URL}}"}, "skipDeploys": true}),
+    );
+    let plan = workspace.run(&["plan", "--detailed-exitcode"]).expect(0);
+    assert!(plan.stdout.contains("No changes.") && !plan.stdout.contains("pr-7"), "{}", plan.stdout);
+    let json_plan = workspace.run(&["plan", "--detailed-exitcode", "--format", "json"]).expect(0);
+    assert!(!json_plan.stdout.contains("pr-7"), "{}", json_plan.stdout);
+    // An apply with work to do verifies what it planned only: the preview's dangling reference
+    // is not its business.
+    workspace.file("environments/staging.toml", &format!("{STAGING}\n[services.api.variables]\nEXTRA = \"1\"\n"));
+    let (before, etag) = config(&emulator, &preview.1, true);
+    workspace.run(&["apply", "--yes", "--prune"]).expect(0);
+    assert_eq!(config(&emulator, &preview.1, true), (before, etag), "apply never touches a preview");
+    workspace.file("environments/staging.toml", STAGING);
+    workspace.run(&["apply", "--yes"]).expect(0);
+    // The preview's own `up` does see it, and says so.
+    let own = workspace.run(&["preview", "up", "pr-7"]).expect(1);
+    assert!(own.stderr.contains("pr-7/api/BROKEN refers to ghost.URL"), "{}", own.stderr);
 }
 
 #[test]

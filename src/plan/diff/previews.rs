@@ -104,6 +104,23 @@ mod tests {
         assert!(plan.errors[0].contains("ephemeral"), "{:?}", plan.errors);
     }
 
+    #[test]
+    fn a_rename_rewrites_every_permanent_environment_and_no_preview() {
+        let renaming =
+            DEV.replace("[services.platform-db]\n", "[services.platform-db]\nrenamed_from = [\"Postgres-OG9n\"]\n");
+        let model = model(&[("dev.toml", &renaming), ("preview.toml", PREVIEW)]);
+        let mut live = seeded_project("Postgres-OG9n");
+        let mut preview = live.environments[1].clone();
+        preview.id = "e-pr-1".into();
+        preview.name = "pr-1".into();
+        preview.ephemeral = Some(Ephemeral { created_at: "2026-01-01T00:00:00Z".into(), source: None });
+        live.environments.push(preview);
+        let plan = diff(&model, &[Some(live)], &Secrets::default(), &DiffOptions::default());
+        let rewrites: Vec<&str> =
+            plan.changes.iter().filter(|c| c.address.ends_with("DATABASE_URL")).map(|c| c.address.as_str()).collect();
+        assert_eq!(rewrites, ["dev/platform-api/DATABASE_URL", "staging/platform-api/DATABASE_URL"]);
+    }
+
     fn model_named(name: &str) -> crate::config::model::Model {
         model(&[("dev.toml", &DEV.replace("environment = \"dev\"", &format!("environment = \"{name}\"")))])
     }
