@@ -12,7 +12,7 @@
 //! - [`cli`]: clap types (their doc comments are `--help`) and one thin file per command:
 //!   arguments → settings → one operation → render.
 //! - [`ops`]: the use cases behind the commands (prepare, connect, plan, saved plans, apply,
-//!   import, status); they never see clap and never print.
+//!   import, status, preview); they never see clap and never print.
 //! - [`diag`]: diagnostics with file:line:column, a snippet and a hint; many per run.
 //! - [`config`]: reads environment files (extends, templates) into the validated [`config::model`].
 //! - [`refs`]: the `$<<Service.VAR>>` / `${{Service.VAR}}` reference language: parse, print, rewrite.

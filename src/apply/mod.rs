@@ -335,6 +335,7 @@ impl Executor<'_> {
                     name: name.clone(),
                     source_environment_id: None,
                     skip_initial_deploys: true,
+                    ephemeral: false,
                 };
                 let id = create_or_find(
                     client,
@@ -441,7 +442,7 @@ impl Executor<'_> {
 /// Sends a create. When its answer was lost ([`ApiError::Ambiguous`]: it may or may not have
 /// happened), the project is re-read and `find` looks for what it would have made; a create is
 /// never sent twice. `what` names the object in errors.
-async fn create_or_find<C, T>(
+pub(crate) async fn create_or_find<C, T>(
     client: &Client,
     create: impl std::future::Future<Output = Result<C, ApiError>>,
     project: &ProjectSelector,

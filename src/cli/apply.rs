@@ -9,6 +9,7 @@ use clap::{Args, ValueEnum};
 use super::{CommandResult, GlobalArgs, Outcome, SourceArgs};
 use crate::apply::rollout::Waiting;
 use crate::ops::apply::{self, ApplyOutcome, ApplySettings};
+use crate::ops::duration;
 use crate::ops::{session, OpError};
 use crate::render::{progress::ApplyDisplay, Printer};
 
@@ -40,7 +41,7 @@ pub struct ApplyArgs {
     #[arg(long)]
     pub no_wait: bool,
     /// How long to wait for the deployments, as `90s`, `15m` or `1h`.
-    #[arg(long, value_name = "DURATION", default_value = "15m", value_parser = parse_duration)]
+    #[arg(long, value_name = "DURATION", default_value = "15m", value_parser = duration::parse)]
     pub timeout: Duration,
     /// When a deployment fails, redeploy that service's previous successful deployment.
     #[arg(long)]
@@ -57,35 +58,6 @@ pub enum ApplyFormat {
     Json,
 }
 
-/// `90s`, `15m`, `1h`, `1h30m`, or a number of seconds.
-pub fn parse_duration(text: &str) -> Result<Duration, String> {
-    let error = || format!("`{text}` is not a duration: write it as 90s, 15m or 1h");
-    if let Ok(seconds) = text.parse::<u64>() {
-        return Ok(Duration::from_secs(seconds));
-    }
-    let (mut total, mut number) = (0u64, String::new());
-    for c in text.chars() {
-        if c.is_ascii_digit() {
-            number.push(c);
-            continue;
-        }
-        let unit = match c {
-            's' => 1,
-            'm' => 60,
-            'h' => 3600,
-            'd' => 86_400,
-            _ => return Err(error()),
-        };
-        let value: u64 = number.parse().map_err(|_| error())?;
-        total = total.checked_add(value.checked_mul(unit).ok_or_else(error)?).ok_or_else(error)?;
-        number.clear();
-    }
-    if !number.is_empty() || total == 0 {
-        return Err(error());
-    }
-    Ok(Duration::from_secs(total))
-}
-
 pub fn run(printer: &Printer, global: &GlobalArgs, args: &ApplyArgs) -> CommandResult {
     let settings = ApplySettings {
         sources: args.sources.sources(),
@@ -99,6 +71,7 @@ pub fn run(printer: &Printer, global: &GlobalArgs, args: &ApplyArgs) -> CommandR
             timeout: (args.wait || (!args.no_wait && std::io::stderr().is_terminal())).then_some(args.timeout),
             rollback_on_failure: args.rollback_on_failure,
         },
+        confined_to: None,
     };
     if settings.review && !std::io::stdin().is_terminal() {
         return Err(anyhow::anyhow!("apply needs confirmation: run it on a terminal, or pass --yes (as in CI)").into());
@@ -143,20 +116,4 @@ pub fn run(printer: &Printer, global: &GlobalArgs, args: &ApplyArgs) -> CommandR
         }
     }
     Ok(Outcome::Success)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn durations_read_as_people_write_them() {
-        assert_eq!(parse_duration("90s"), Ok(Duration::from_secs(90)));
-        assert_eq!(parse_duration("15m"), Ok(Duration::from_secs(900)));
-        assert_eq!(parse_duration("1h30m"), Ok(Duration::from_secs(5400)));
-        assert_eq!(parse_duration("7d"), Ok(Duration::from_secs(604_800)));
-        assert_eq!(parse_duration("120"), Ok(Duration::from_secs(120)));
-        assert!(parse_duration("soon").is_err());
-        assert!(parse_duration("15").is_ok() && parse_duration("m").is_err() && parse_duration("0s").is_err());
-    }
 }

@@ -9,6 +9,7 @@ mod graph;
 mod import;
 mod migrate;
 mod plan;
+mod preview;
 mod schema;
 mod status;
 mod validate;
@@ -120,6 +121,8 @@ pub enum Command {
     Import(import::ImportArgs),
     /// Write every railway.toml / railway.json of a repository into environment files.
     Migrate(migrate::MigrateArgs),
+    /// Preview environments for pull requests: ephemeral copies of staging (up, down, list, prune).
+    Preview(preview::PreviewArgs),
     /// Serve a local emulator of Railway's GraphQL API.
     Emulator(emulator::EmulatorArgs),
     /// Print a shell completion script (bash, zsh, fish, elvish, powershell).
@@ -188,6 +191,7 @@ pub fn run(cli: Cli) -> ExitCode {
         Command::Graph(args) => graph::run(&printer, &args),
         Command::Import(args) => import::run(&printer, &cli.global, &args),
         Command::Migrate(args) => migrate::run(&printer, &cli.global, &args),
+        Command::Preview(args) => preview::run(&printer, &cli.global, &args),
         Command::Emulator(args) => emulator::run(&printer, &args),
         Command::Completions(args) => completions::run(&printer, &args),
         Command::Schema(args) => schema::run(&printer, &args),

@@ -4,7 +4,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use super::model::{Environment, Model, Service, Variable, RAILWAY_BUILTINS};
+use super::model::{by_project, Environment, Model, Service, Variable, RAILWAY_BUILTINS};
 use crate::diag::{did_you_mean, Diagnostic, Location};
 use crate::refs::{self, graph::find_cycles, Target};
 
@@ -12,7 +12,7 @@ mod networking;
 
 /// Appends a diagnostic for every problem in `model`.
 pub fn check(model: &Model, diagnostics: &mut Vec<Diagnostic>) {
-    for environment in &model.environments {
+    for environment in model.every_environment() {
         check_references(environment, diagnostics);
         check_cycles(environment, diagnostics);
         check_renames_in_environment(environment, diagnostics);
@@ -21,9 +21,31 @@ pub fn check(model: &Model, diagnostics: &mut Vec<Diagnostic>) {
     networking::check_domains(model, diagnostics);
     for (_, environments) in model.projects() {
         check_environment_names(&environments, diagnostics);
+    }
+    // A preview is checked with its project's environments: it shares their services.
+    for (_, environments) in by_project(model.every_environment()) {
         check_renames_across_environments(&environments, diagnostics);
         check_pinned_ids(&environments, diagnostics);
         check_tombstones(&environments, diagnostics);
+        check_one_preview(&environments, diagnostics);
+    }
+}
+
+/// A project has at most one preview file: `preview up` must know which one to apply.
+fn check_one_preview(environments: &[&Environment], diagnostics: &mut Vec<Diagnostic>) {
+    let previews: Vec<&&Environment> = environments.iter().filter(|e| e.preview.is_some()).collect();
+    let Some((first, others)) = previews.split_first() else { return };
+    for other in others {
+        diagnostics.push(
+            Diagnostic::error(format!(
+                "project {} has two preview files: {} and {}",
+                other.project, first.file, other.file
+            ))
+            .at(other.at.clone())
+            .label("second preview file")
+            .note_at(first.at.clone(), "first preview file")
+            .hint("a project has one preview file (`environment = { preview = true }`): merge them"),
+        );
     }
 }
 

@@ -48,19 +48,39 @@ const MAX_EXTENDS_DEPTH: usize = 64;
 /// or every problem found is returned (each once, even when found in a base that several
 /// environments extend).
 pub fn load(paths: &[PathBuf]) -> Result<Model, Diagnostics> {
+    load_with(paths, None)
+}
+
+/// Like [`load`], with the preview file's environment named `preview_name` (`preview up
+/// NAME`: its templates render with that name) instead of a placeholder.
+pub fn load_with(paths: &[PathBuf], preview_name: Option<&str>) -> Result<Model, Diagnostics> {
     let mut loader = Loader::default();
     let files = files::discover(paths, &mut loader.diagnostics);
     let mut environments = Vec::new();
+    let mut previews = Vec::new();
     for found in files {
         // Only a file that itself sets `environment` is an environment file; others are bases.
         let Some((file, table)) = loader.environment_file(&found) else { continue };
-        let Some(merged) = loader.resolve_extends(&found, table) else { continue };
-        let mut reader = read::Reader { diagnostics: &mut loader.diagnostics, root: &found.root.shown };
-        if let Some(environment) = reader.environment(&found.path, Location::new(&file, 0..0), merged) {
-            environments.push(environment);
+        // Which environment a file is belongs to that file alone: never merged from a base.
+        let own_environment = table.get("environment").cloned();
+        let Some((mut merged, base)) = loader.resolve_extends(&found, table) else { continue };
+        if let Some(own) = own_environment {
+            merged.insert("environment".to_string(), own);
+        }
+        let naming = read::PreviewNaming { name: preview_name, base };
+        let mut reader = read::Reader {
+            diagnostics: &mut loader.diagnostics,
+            root: &found.root.shown,
+            image_from_env: read::ImageFromEnv::default(),
+        };
+        if let Some(environment) = reader.environment(&found.path, Location::new(&file, 0..0), merged, &naming) {
+            match environment.preview {
+                Some(_) => previews.push(environment),
+                None => environments.push(environment),
+            }
         }
     }
-    if environments.is_empty() && loader.diagnostics.is_empty() {
+    if environments.is_empty() && previews.is_empty() && loader.diagnostics.is_empty() {
         let named: Vec<String> = paths.iter().map(|p| printable(&p.display().to_string()).into_owned()).collect();
         loader.diagnostics.push(
             Diagnostic::error(format!("no environment file found in {}", named.join(", ")))
@@ -68,7 +88,8 @@ pub fn load(paths: &[PathBuf]) -> Result<Model, Diagnostics> {
         );
     }
     environments.sort_by(|a, b| (a.project.to_string(), &a.name).cmp(&(b.project.to_string(), &b.name)));
-    let model = Model { environments };
+    previews.sort_by(|a, b| (a.project.to_string(), &a.file).cmp(&(b.project.to_string(), &b.file)));
+    let model = Model { environments, previews };
     check::check(&model, &mut loader.diagnostics);
     let mut diagnostics = Diagnostics(loader.diagnostics);
     diagnostics.dedup();
@@ -154,7 +175,8 @@ impl Loader {
     }
 
     /// Merges the `extends` chain under `table`: the furthest base first, each child over it.
-    fn resolve_extends(&mut self, found: &Found, table: Table) -> Option<Table> {
+    /// Also returns the environment of the nearest environment file the chain extends.
+    fn resolve_extends(&mut self, found: &Found, table: Table) -> Option<(Table, Option<String>)> {
         let mut chain = vec![(found.clone(), table)];
         while let Some((current, current_table)) = chain.last() {
             let Some(entry) = current_table.get("extends") else { break };
@@ -199,11 +221,25 @@ impl Loader {
             let (_, base_table) = self.parse(&base)?;
             chain.push((base, base_table));
         }
+        let base = chain.iter().skip(1).find_map(|(_, table)| environment_name(table));
         let mut merged = Table::new();
         for (_, mut table) in chain.into_iter().rev() {
             table.remove("extends");
             tree::merge(&mut merged, table);
         }
-        Some(merged)
+        Some((merged, base))
+    }
+}
+
+/// The environment a file names, when it names one (`environment = "staging"` or
+/// `[environment] name = "staging"`).
+fn environment_name(table: &Table) -> Option<String> {
+    match &table.get("environment")?.node.value {
+        Value::String(name) => Some(name.clone()),
+        Value::Table(environment) => match &environment.get("name")?.node.value {
+            Value::String(name) => Some(name.clone()),
+            _ => None,
+        },
+        _ => None,
     }
 }

@@ -10,21 +10,37 @@ use crate::diag::Location;
 /// Every environment file that was read, in a stable order (by project, then environment name).
 #[derive(Debug, Clone, Default)]
 pub struct Model {
+    /// The permanent environments: what `plan` and `apply` work on.
     pub environments: Vec<Environment>,
+    /// Preview files (`environment = { preview = true }`), at most one per project: templates
+    /// for `preview up`, never planned as environments of their own.
+    pub previews: Vec<Environment>,
 }
 
 impl Model {
     /// The projects the environments belong to, each with its environments, in file order.
     pub fn projects(&self) -> Vec<(&ProjectRef, Vec<&Environment>)> {
-        let mut projects: Vec<(&ProjectRef, Vec<&Environment>)> = Vec::new();
-        for environment in &self.environments {
-            match projects.iter_mut().find(|(project, _)| project.same_as(&environment.project)) {
-                Some((_, environments)) => environments.push(environment),
-                None => projects.push((&environment.project, vec![environment])),
-            }
-        }
-        projects
+        by_project(self.environments.iter())
     }
+
+    /// Every file's environment, previews included (what validation checks).
+    pub fn every_environment(&self) -> impl Iterator<Item = &Environment> {
+        self.environments.iter().chain(&self.previews)
+    }
+}
+
+/// `environments` grouped by project, in order of first appearance.
+pub fn by_project<'m>(
+    environments: impl Iterator<Item = &'m Environment>,
+) -> Vec<(&'m ProjectRef, Vec<&'m Environment>)> {
+    let mut projects: Vec<(&ProjectRef, Vec<&Environment>)> = Vec::new();
+    for environment in environments {
+        match projects.iter_mut().find(|(project, _)| project.same_as(&environment.project)) {
+            Some((_, environments)) => environments.push(environment),
+            None => projects.push((&environment.project, vec![environment])),
+        }
+    }
+    projects
 }
 
 /// How an environment file names its Railway project: by name, by pinned id, or both.
@@ -66,7 +82,20 @@ pub struct Environment {
     pub services: BTreeMap<String, Service>,
     /// Where the environment is named (its `environment` key).
     pub at: Location,
+    /// Set for a preview file: the template of `preview up`'s ephemeral environments.
+    pub preview: Option<Preview>,
 }
+
+/// What a preview file says beyond an environment's settings.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Preview {
+    /// The environment of the file it extends (usually staging): what a new preview is copied
+    /// from when `preview up` has no `--base`.
+    pub base: Option<String>,
+}
+
+/// The name a preview file's environment has until `preview up NAME` names it.
+pub const PREVIEW_PLACEHOLDER: &str = "preview";
 
 /// A service in one environment.
 #[derive(Debug, Clone)]

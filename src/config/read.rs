@@ -5,7 +5,9 @@
 use std::collections::BTreeMap;
 use std::path::Path;
 
-use super::model::{Environment, ProjectRef, Service, Source, Variable, VariableValue, Volume};
+use super::model::{
+    Environment, Preview, ProjectRef, Service, Source, Variable, VariableValue, Volume, PREVIEW_PLACEHOLDER,
+};
 use super::names::{self, NameKind, Problem};
 use super::templates::{self, TemplateError, TemplateInput};
 use super::tree::{self, Entry, Node, Table, Value};
@@ -20,6 +22,8 @@ pub(crate) use service_settings::{
 
 pub(crate) const TOP_LEVEL_KEYS: &[&str] = &["project", "project_id", "extends", "environment", "shared", "services"];
 pub(crate) const ENVIRONMENT_KEYS: &[&str] = &["name", "renamed_from"];
+/// The keys of a preview file's `environment` table.
+pub(crate) const PREVIEW_KEYS: &[&str] = &["preview"];
 pub(crate) const SERVICE_KEYS: &[&str] = &[
     "id",
     "renamed_from",
@@ -54,8 +58,23 @@ pub(crate) fn service_settings(
     table: &Table,
     diagnostics: &mut Vec<Diagnostic>,
 ) -> super::settings::Settings {
-    let mut reader = Reader { diagnostics, root: Path::new(".") };
+    let mut reader = Reader { diagnostics, root: Path::new("."), image_from_env: ImageFromEnv::Refused };
     reader.settings(name, table, None).0
+}
+
+/// How a preview file is named while it is read.
+#[derive(Debug, Clone, Default)]
+pub struct PreviewNaming<'a> {
+    /// `preview up NAME`: the name the preview's environment takes (templates see it).
+    pub name: Option<&'a str>,
+    /// The environment of the file the preview extends.
+    pub base: Option<String>,
+}
+
+/// What an `environment` key says.
+enum EnvironmentName {
+    Named { name: String, renamed_from: Vec<String> },
+    Preview,
 }
 
 /// Reads typed values out of located tree nodes, collecting diagnostics.
@@ -63,12 +82,32 @@ pub struct Reader<'d> {
     pub diagnostics: &'d mut Vec<Diagnostic>,
     /// The configuration root the file was found in (templates are read only inside it).
     pub root: &'d Path,
+    /// What `image = { from_env = "NAME" }` becomes in the file being read.
+    pub image_from_env: ImageFromEnv,
+}
+
+/// `image = { from_env = "NAME" }` (a preview's pull-request image) is a preview file's only.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum ImageFromEnv {
+    /// A permanent environment's file: an error.
+    #[default]
+    Refused,
+    /// A preview file, validated: the image is not known yet, and nothing plans it.
+    Unread,
+    /// `preview up`: read from the process environment now.
+    Read,
 }
 
 impl Reader<'_> {
     /// Reads a merged environment table. `file` is the environment file (for messages and
     /// template lookup); `start` locates file-level problems such as a missing `project`.
-    pub fn environment(&mut self, file: &Path, start: Location, mut table: Table) -> Option<Environment> {
+    pub fn environment(
+        &mut self,
+        file: &Path,
+        start: Location,
+        mut table: Table,
+        naming: &PreviewNaming<'_>,
+    ) -> Option<Environment> {
         self.reject_unknown_keys(&table, TOP_LEVEL_KEYS, "at the top of an environment file");
         let project_name = table.get("project").and_then(|entry| {
             let name = self.string(entry, "project")?;
@@ -84,7 +123,14 @@ impl Reader<'_> {
             );
         }
         let environment_entry = table.get("environment")?;
-        let (name, renamed_from) = self.environment_name(environment_entry)?;
+        let (name, renamed_from, preview) = match self.environment_name(environment_entry)? {
+            EnvironmentName::Named { name, renamed_from } => (name, renamed_from, None),
+            EnvironmentName::Preview => {
+                self.image_from_env = if naming.name.is_some() { ImageFromEnv::Read } else { ImageFromEnv::Unread };
+                let name = naming.name.unwrap_or(PREVIEW_PLACEHOLDER).to_string();
+                (name, Vec::new(), Some(Preview { base: naming.base.clone() }))
+            }
+        };
         let environment_at = environment_entry.key_at.clone();
         let shared = match table.get("shared") {
             Some(entry) => self.variables(entry, "shared"),
@@ -112,14 +158,48 @@ impl Reader<'_> {
             shared,
             services,
             at: environment_at,
+            preview,
         })
     }
 
-    fn environment_name(&mut self, entry: &Entry) -> Option<(String, Vec<String>)> {
-        match &entry.node.value {
-            Value::String(name) => {
-                Some((self.name(NameKind::Environment, name, &entry.node, "environment")?, Vec::new()))
+    /// `image = { from_env = "NAME" }`: the image a preview deploys, named by CI (the pull
+    /// request's tag). Not a secret: plans show it.
+    fn image_from_env(&mut self, entry: &Entry, form: &Table) -> Option<String> {
+        self.reject_unknown_keys(form, &["from_env"], "in `image`");
+        let name = self.string(form.get("from_env")?, "image.from_env")?;
+        match self.image_from_env {
+            ImageFromEnv::Refused => {
+                self.push(
+                    Diagnostic::error("`image = { from_env = … }` is for preview files")
+                        .at(entry.node.at.clone())
+                        .label("read from the environment")
+                        .hint("a permanent environment's image is written in its file, so that a plan shows what runs"),
+                );
+                None
             }
+            ImageFromEnv::Unread => Some(format!("from-env-{}", name.to_ascii_lowercase())),
+            ImageFromEnv::Read => match std::env::var(&name) {
+                Ok(image) if !image.trim().is_empty() => Some(image),
+                _ => {
+                    self.push(
+                        Diagnostic::error(format!("`image` reads ${name}, which is not set"))
+                            .at(entry.node.at.clone())
+                            .label("from_env")
+                            .hint(format!("set {name} to the image to deploy (in CI: the pull request's image tag)")),
+                    );
+                    None
+                }
+            },
+        }
+    }
+
+    fn environment_name(&mut self, entry: &Entry) -> Option<EnvironmentName> {
+        match &entry.node.value {
+            Value::String(name) => Some(EnvironmentName::Named {
+                name: self.name(NameKind::Environment, name, &entry.node, "environment")?,
+                renamed_from: Vec::new(),
+            }),
+            Value::Table(table) if table.contains_key("preview") => self.preview_environment(entry, table),
             Value::Table(table) => {
                 self.reject_unknown_keys(table, ENVIRONMENT_KEYS, "in [environment]");
                 let Some(name_entry) = table.get("name") else {
@@ -137,13 +217,43 @@ impl Reader<'_> {
                     .get("renamed_from")
                     .map(|e| self.names(NameKind::Environment, e, "renamed_from"))
                     .unwrap_or_default();
-                Some((name, renamed_from))
+                Some(EnvironmentName::Named { name, renamed_from })
             }
             other => {
                 self.wrong_type(entry, "environment", "a string or a table", other);
                 None
             }
         }
+    }
+
+    /// `environment = { preview = true }`: a preview file, named only by `preview up NAME`.
+    /// `preview = false` is a plain `[environment]` table.
+    fn preview_environment(&mut self, entry: &Entry, table: &Table) -> Option<EnvironmentName> {
+        let flag = table.get("preview")?;
+        if !self.boolean(flag, "environment.preview")? {
+            let mut rest = table.clone();
+            rest.remove("preview");
+            let plain = Entry {
+                key_at: entry.key_at.clone(),
+                node: Node { value: Value::Table(rest), at: entry.node.at.clone() },
+            };
+            return self.environment_name(&plain);
+        }
+        for (key, named) in table.iter().filter(|(key, _)| !PREVIEW_KEYS.contains(&key.as_str())) {
+            let hint = if ENVIRONMENT_KEYS.contains(&key.as_str()) {
+                "a preview's environment is named on the command line (`railform preview up pr-42`): remove this key"
+                    .to_string()
+            } else {
+                "a preview file's `environment` holds only `preview = true`".to_string()
+            };
+            self.push(
+                Diagnostic::error(format!("unknown key `{key}` in a preview's `environment`"))
+                    .at(named.key_at.clone())
+                    .label("not allowed here")
+                    .hint(hint),
+            );
+        }
+        Some(EnvironmentName::Preview)
     }
 
     fn service(&mut self, file: &Path, environment: &str, name: &str, entry: Entry) -> Option<Service> {
@@ -240,7 +350,10 @@ impl Reader<'_> {
 
     fn source(&mut self, service: &str, table: &Table) -> Option<Source> {
         let image = table.get("image").and_then(|e| {
-            let image = self.string(e, "image")?;
+            let image = match &e.node.value {
+                Value::Table(form) if form.contains_key("from_env") => self.image_from_env(e, form)?,
+                _ => self.string(e, "image")?,
+            };
             self.checked(&e.node.at, names::check_image(&image)).then_some(image)
         });
         let repo = table.get("repo").and_then(|e| {

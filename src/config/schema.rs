@@ -33,6 +33,9 @@ pub fn schema() -> Value {
                         "name": text("The environment's name."),
                         "renamed_from": names("Earlier names: a live environment with one of them is renamed."),
                     })),
+                    strict("A preview file: the template of `railform preview up NAME`'s ephemeral environments.", json!({
+                        "preview": { "const": true, "description": "This file describes preview environments." },
+                    })),
                 ],
             },
             "shared": {
@@ -138,7 +141,15 @@ fn service(templates: &[&str]) -> Value {
                     "pool_mode": { "enum": ["transaction", "session", "statement"], "description": "pgbouncer: how server connections are shared." },
                 },
             },
-            "image": text("A container image, as in ghcr.io/acme/api:1.4.2."),
+            "image": {
+                "description": "A container image, as in ghcr.io/acme/api:1.4.2.",
+                "anyOf": [
+                    text("A container image, as in ghcr.io/acme/api:1.4.2."),
+                    requiring(strict("Preview files only: the image named by an environment variable when `preview up` runs.", json!({
+                        "from_env": text("The environment variable holding the image (the pull request's tag)."),
+                    })), &["from_env"]),
+                ],
+            },
             "repo": text("A GitHub repository, owner/name."),
             "branch": text("The branch of `repo` to deploy."),
             "root_directory": text("The folder of a monorepo the service builds from (repository sources only)."),
@@ -286,6 +297,7 @@ mod tests {
         assert_eq!(keys(&defs["service"]["properties"]["registry_credentials"]), sorted(read::REGISTRY_KEYS));
         assert_eq!(keys(&defs["service"]["properties"]["volume"]), sorted(read::VOLUME_KEYS));
         assert_eq!(keys(&schema["properties"]["environment"]["anyOf"][1]), sorted(read::ENVIRONMENT_KEYS));
+        assert_eq!(keys(&schema["properties"]["environment"]["anyOf"][2]), sorted(read::PREVIEW_KEYS));
         let mut variable_keys: Vec<String> = defs["variable"]["anyOf"]
             .as_array()
             .unwrap()

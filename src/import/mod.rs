@@ -448,6 +448,7 @@ mod tests {
                 ("svc-db".into(), templates::tests::railway_postgres("16")),
                 ("svc-api".into(), api),
             ]),
+            ephemeral: None,
         };
         LiveProject {
             id: "prj".into(),

@@ -31,6 +31,10 @@ pub struct ApplySettings {
     pub target: String,
     /// Whether and how long to follow the deployments.
     pub waiting: Waiting,
+    /// `preview up`: every change must be inside this environment; a plan that reaches past it
+    /// (a service created, renamed or deleted project-wide, another environment rewritten) is
+    /// refused with nothing changed.
+    pub confined_to: Option<String>,
 }
 
 /// What a person sees and answers while `apply` runs.
@@ -64,11 +68,22 @@ pub async fn run(
     // Held until the run ends, verification included; taken before `--emulator` opens its state.
     let _locks = lock_projects(&prepared, &settings.target)?;
     let session = connect()?;
+    apply_prepared(&session, &prepared, settings, hooks).await
+}
+
+/// Plans `prepared` against what `session` reads and carries the plan out, as [`run`] does once
+/// the files are read and the apply lock is held.
+pub async fn apply_prepared(
+    session: &Session,
+    prepared: &Prepared,
+    settings: &ApplySettings,
+    hooks: &dyn ApplyHooks,
+) -> OpResult<ApplyOutcome> {
     let prune = settings.prune;
     let plan = match &settings.saved_plan {
         Some(path) => {
             let saved = saved::load(path)?;
-            let current = make_plan(&session, &prepared, &settings.sources.paths, saved.fingerprint.prune).await?;
+            let current = make_plan(session, prepared, &settings.sources.paths, saved.fingerprint.prune).await?;
             if let Some(why) = saved::refusal(&saved, &current) {
                 return Err(anyhow::anyhow!(
                     "the saved plan {} cannot be applied, {why}. Nothing was changed; make a new plan",
@@ -79,8 +94,11 @@ pub async fn run(
             // The fresh plan is carried out: equal to the saved one, and never read from a file.
             current
         }
-        None => make_plan(&session, &prepared, &settings.sources.paths, prune).await?,
+        None => make_plan(session, prepared, &settings.sources.paths, prune).await?,
     };
+    if let Some(environment) = &settings.confined_to {
+        confine(&plan, environment, false)?;
+    }
     hooks.planned(&plan);
     if plan.changes.is_empty() || (!settings.deploy && plan.changes.iter().all(|c| c.action == Action::Deploy)) {
         return Ok(ApplyOutcome::NothingToDo);
@@ -101,7 +119,7 @@ pub async fn run(
     if settings.review && !hooks.confirm(&plan)? {
         return Ok(ApplyOutcome::Cancelled);
     }
-    let key = session_key(&session);
+    let key = session_key(session);
     let values = ValueSources { model: &prepared.model, secrets: &prepared.secrets, key: &key };
     let options = ApplyOptions { deploy: settings.deploy, waiting: settings.waiting };
     let applied = match apply::execute(&plan, &session.client, &values, options, hooks).await {
@@ -111,13 +129,41 @@ pub async fn run(
             return Err(interrupted.error.context("apply stopped part-way; run it again to finish").into());
         }
     };
-    verify_after(&session, &prepared, plan.fingerprint.prune).await?;
+    verify_after(session, prepared, plan.fingerprint.prune).await?;
     Ok(ApplyOutcome::Applied(applied))
+}
+
+/// Refuses a plan with a change outside `environment`. `creating`: the plan may create that
+/// environment (the check `preview up` makes before it creates one).
+pub(super) fn confine(plan: &Plan, environment: &str, creating: bool) -> anyhow::Result<()> {
+    let outside: Vec<&str> = plan
+        .changes
+        .iter()
+        .filter(|change| match &change.operation {
+            Operation::CreateEnvironment { name, .. } => !(creating && name == environment),
+            Operation::CreateProject { .. }
+            | Operation::RenameEnvironment { .. }
+            | Operation::CreateService { .. }
+            | Operation::RenameService { .. }
+            | Operation::DeleteService { .. } => true,
+            _ => change.environment.as_deref() != Some(environment),
+        })
+        .map(|change| change.address.as_str())
+        .collect();
+    if outside.is_empty() {
+        return Ok(());
+    }
+    anyhow::bail!(
+        "the preview's plan reaches past environment {environment}: {}. A preview only changes its own \
+         environment and never creates, renames or deletes a project-wide service: apply the permanent \
+         environments first (`railform apply`). Nothing was changed",
+        outside.join(", ")
+    )
 }
 
 /// One lock per project the files name, taken in a stable order so two applies of overlapping
 /// projects never wait on each other crosswise.
-fn lock_projects(prepared: &Prepared, target: &str) -> anyhow::Result<Vec<ApplyLock>> {
+pub(super) fn lock_projects(prepared: &Prepared, target: &str) -> anyhow::Result<Vec<ApplyLock>> {
     let mut projects: Vec<String> = prepared
         .model
         .projects()
@@ -136,8 +182,15 @@ fn lock_projects(prepared: &Prepared, target: &str) -> anyhow::Result<Vec<ApplyL
 async fn verify_after(session: &Session, prepared: &Prepared, prune: bool) -> anyhow::Result<()> {
     let live = session.read_live(&prepared.model).await?;
     let unchecked = verify::unchecked_references(&prepared.model);
-    let dangling: Vec<verify::Dangling> =
-        live.iter().flatten().flat_map(verify::dangling_references).filter(|d| !unchecked.contains(d)).collect();
+    // Only what the plan saw: a preview's references are its own `preview up`'s business.
+    let projects = prepared.model.projects();
+    let dangling: Vec<verify::Dangling> = live
+        .iter()
+        .zip(&projects)
+        .filter_map(|(live, (_, environments))| live.as_ref().map(|live| diff::visible(live, environments).0))
+        .flat_map(|live| verify::dangling_references(&live))
+        .filter(|d| !unchecked.contains(d))
+        .collect();
     let options = diff::DiffOptions { prune, key: session_key(session) };
     let replan = diff::diff(&prepared.model, &live, &prepared.secrets, &options);
     let left: Vec<String> = replan

@@ -10,14 +10,17 @@
 //! - [`import`]: a live environment written as files (`--base` layering).
 //! - [`status`]: each declared service's latest deployment and public URL.
 //! - [`migrate`]: railway.toml / railway.json files written into environment files.
-//! - [`files`]: the one atomic file write.
+//! - [`preview`]: ephemeral environments for pull requests: up, down, list, prune.
+//! - [`files`]: the one atomic file write; [`duration`]: `15m`, `7d`.
 
 pub mod apply;
+pub mod duration;
 pub mod files;
 pub mod import;
 pub mod migrate;
 pub mod plan;
 pub mod prepare;
+pub mod preview;
 pub mod saved;
 pub mod session;
 pub mod status;

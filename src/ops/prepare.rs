@@ -27,11 +27,17 @@ pub struct Sources {
 
 /// Loads and validates the files and resolves their secrets; every problem is a diagnostic.
 pub fn prepare(sources: &Sources) -> OpResult<Prepared> {
+    prepare_with(sources, |paths| config::load(paths).map_err(|diagnostics| OpError::Invalid(diagnostics.0)))
+}
+
+/// Like [`prepare`], with the model made by `load` from the paths (`preview up` keeps only the
+/// preview, named): the secrets read are those of that model.
+pub fn prepare_with(sources: &Sources, load: impl FnOnce(&[PathBuf]) -> OpResult<Model>) -> OpResult<Prepared> {
     let env_file = match &sources.env_file {
         Some(path) => read_env_file(path)?,
         None => BTreeMap::new(),
     };
-    let model = config::load(&sources.paths).map_err(|diagnostics| OpError::Invalid(diagnostics.0))?;
+    let model = load(&sources.paths)?;
     let secrets = Secrets::resolve(&model, |name| std::env::var(name).ok().or_else(|| env_file.get(name).cloned()))
         .map_err(|diagnostics| OpError::Invalid(diagnostics.0))?;
     Ok(Prepared { model, secrets })

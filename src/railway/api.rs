@@ -52,6 +52,8 @@ pub struct NewEnvironment {
     /// Copy services, volumes and variables from this environment.
     pub source_environment_id: Option<String>,
     pub skip_initial_deploys: bool,
+    /// An ephemeral (preview) environment.
+    pub ephemeral: bool,
 }
 
 /// A volume to create and mount into a service.
@@ -141,10 +143,18 @@ impl Client {
             name: environment.name.clone(),
             source_environment_id: environment.source_environment_id.clone(),
             skip_initial_deploys: environment.skip_initial_deploys.then_some(true),
+            ephemeral: environment.ephemeral.then_some(true),
             ..Default::default()
         };
         let created = self.send::<ops::EnvironmentCreate>(ops::environment_create::Variables { input }).await?;
         Ok(IdName { id: created.environment_create.id, name: created.environment_create.name })
+    }
+
+    /// `environmentDelete`: the environment and everything in it.
+    pub async fn delete_environment(&self, id: &str) -> Result<(), ApiError> {
+        let variables = ops::environment_delete::Variables { id: id.to_owned() };
+        let answer = self.send::<ops::EnvironmentDelete>(variables).await?.environment_delete;
+        require_true(ops::environment_delete::OPERATION_NAME, answer)
     }
 
     /// `environmentRename`: the id stays.

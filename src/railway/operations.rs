@@ -96,6 +96,10 @@ operation!(
     EnvironmentCreate = "graphql/environment_create.graphql", Create
 );
 operation!(
+    /// `environmentDelete`: deleting what is gone already fails, so a repeat changes nothing.
+    EnvironmentDelete = "graphql/environment_delete.graphql", IdempotentWrite
+);
+operation!(
     /// `environmentRename`.
     EnvironmentRename = "graphql/environment_rename.graphql", IdempotentWrite
 );

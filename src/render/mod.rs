@@ -5,6 +5,7 @@ pub mod graph;
 pub mod import;
 pub mod migrate;
 pub mod plan;
+pub mod preview;
 pub mod progress;
 pub mod requests;
 pub mod status;

@@ -134,7 +134,7 @@ handlebars::handlebars_helper!(eq_helper: |a: Json, b: Json| a == b);
 
 /// Keeps values from breaking the markdown table and the code spans they sit in (the template
 /// puts values in code spans, where HTML entities would show literally).
-fn escape_markdown(text: &str) -> String {
+pub(super) fn escape_markdown(text: &str) -> String {
     text.replace('|', "\\|").replace('`', "ˋ").replace(['\n', '\r'], " ")
 }
 

@@ -38,6 +38,17 @@ pub struct LiveEnvironment {
     pub shared: BTreeMap<String, LiveValue>,
     /// Service id → that service's settings in this environment.
     pub instances: BTreeMap<String, LiveInstance>,
+    /// Set for an ephemeral (preview) environment; `None` for a permanent one.
+    pub ephemeral: Option<Ephemeral>,
+}
+
+/// What Railway says of an ephemeral environment.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Ephemeral {
+    /// When it was created (ISO 8601, as Railway sends it).
+    pub created_at: String,
+    /// The name of the environment it was copied from, if any.
+    pub source: Option<String>,
 }
 
 /// A service's settings in one environment.
@@ -150,6 +161,19 @@ impl LiveProject {
 impl LiveEnvironment {
     pub fn instance(&self, service_id: &str) -> Option<&LiveInstance> {
         self.instances.get(service_id)
+    }
+}
+
+impl LiveInstance {
+    /// The public domains of the instance: its generated `*.up.railway.app` domains, then its
+    /// custom domains, each in name order.
+    pub fn domains(&self) -> Vec<String> {
+        let networking = &self.settings["networking"];
+        ["serviceDomains", "customDomains"]
+            .iter()
+            .filter_map(|kind| networking[*kind].as_object())
+            .flat_map(|domains| domains.iter().filter(|(_, entry)| !entry.is_null()).map(|(domain, _)| domain.clone()))
+            .collect()
     }
 }
 

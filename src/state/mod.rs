@@ -19,8 +19,8 @@ use crate::railway::{ApiError, Client, RequestEvent, Token};
 
 pub use config::{parse as parse_config, ConfigShapeError, ParsedConfig};
 pub use live::{
-    DeploymentState, LatestDeployment, LiveEnvironment, LiveInstance, LiveProject, LiveService, LiveSource, LiveValue,
-    LiveVolumeMount,
+    DeploymentState, Ephemeral, LatestDeployment, LiveEnvironment, LiveInstance, LiveProject, LiveService, LiveSource,
+    LiveValue, LiveVolumeMount,
 };
 
 /// Which project to read.
@@ -97,6 +97,10 @@ fn whole_project(project: ops::project_state::ProjectStateProject) -> Result<Liv
         let environment = edge.node;
         let mut live = live_environment(environment.id, environment.name, environment.config_etag, environment.config)?;
         live.unmerged_changes = unmerged(environment.unmerged_changes_count);
+        live.ephemeral = environment.is_ephemeral.then(|| Ephemeral {
+            created_at: environment.created_at.clone(),
+            source: environment.source_environment.as_ref().map(|source| source.name.clone()),
+        });
         let instances = environment.service_instances.edges.into_iter().map(|edge| {
             let node = edge.node;
             let latest = node.latest_deployment.map(|d| latest_deployment(d.id, &d.status, d.created_at));
@@ -135,6 +139,10 @@ pub async fn read_environment(client: &Client, environment_id: &str) -> Result<L
     let environment = client.send::<ops::EnvironmentState>(variables).await?.environment;
     let mut live = live_environment(environment.id, environment.name, environment.config_etag, environment.config)?;
     live.unmerged_changes = unmerged(environment.unmerged_changes_count);
+    live.ephemeral = environment.is_ephemeral.then(|| Ephemeral {
+        created_at: environment.created_at.clone(),
+        source: environment.source_environment.as_ref().map(|source| source.name.clone()),
+    });
     let instances = environment.service_instances.edges.into_iter().map(|edge| {
         let node = edge.node;
         let latest = node.latest_deployment.map(|d| latest_deployment(d.id, &d.status, d.created_at));
@@ -181,6 +189,7 @@ fn live_environment(
         unmerged_changes: 0,
         shared: parsed.shared,
         instances: parsed.instances,
+        ephemeral: None,
     })
 }
 

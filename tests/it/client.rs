@@ -450,6 +450,7 @@ fn platform_environment(id: &str) -> Value {
         "someFutureKey": {"ignored": true},
     });
     json!({"id": id, "name": name, "configEtag": format!("etag-{id}"), "config": config,
+           "isEphemeral": false, "createdAt": "2026-12-01T00:00:00.000Z", "sourceEnvironment": null,
            "serviceInstances": {"edges": []}})
 }
 
@@ -589,6 +590,7 @@ async fn a_malformed_config_names_the_environment() {
     let server = ScriptedServer::start(|_, _| {
         let mut project = project_json("p1", "platform", &[], &[]);
         project["environments"]["edges"] = json!([{"node": {"id": "e1", "name": "dev", "configEtag": "x",
+            "isEphemeral": false, "createdAt": "2026-12-01T00:00:00.000Z",
             "config": {"services": {"s1": {"variables": {"SECRET": "hunter2"}}}}, "serviceInstances": {"edges": []}}}]);
         Reply::Json(json!({"data": {"project": project}}))
     })

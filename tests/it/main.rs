@@ -18,6 +18,7 @@ mod migrate;
 mod newcomer;
 mod patches;
 mod plan;
+mod preview_cli;
 mod previews;
 mod references;
 mod rollout;

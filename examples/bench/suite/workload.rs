@@ -150,6 +150,7 @@ impl Workload {
                         (service_id(service), LiveInstance { variables, ..LiveInstance::default() })
                     })
                     .collect(),
+                ephemeral: None,
             })
             .collect();
         LiveProject { id: "project-bench".into(), name: PROJECT.into(), services, environments }

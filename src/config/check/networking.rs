@@ -45,7 +45,7 @@ fn endpoint_of(builtin: &str) -> Option<Endpoint> {
 /// service instance on the internet).
 pub(super) fn check_domains(model: &Model, diagnostics: &mut Vec<Diagnostic>) {
     let mut claimed: BTreeMap<&str, (&Environment, &Service)> = BTreeMap::new();
-    for environment in &model.environments {
+    for environment in model.every_environment() {
         for service in environment.services.values().filter(|s| !s.delete) {
             let Some(networking) = &service.settings.networking else { continue };
             for custom in &networking.custom_domains {
@@ -59,7 +59,11 @@ pub(super) fn check_domains(model: &Model, diagnostics: &mut Vec<Diagnostic>) {
                     (Some(a), Some(b)) => a.file.path == b.file.path && a.span == b.span,
                     _ => false,
                 };
-                let hint = if same_place {
+                let hint = if environment.preview.is_some() || first_env.preview.is_some() {
+                    "a preview cannot take a domain another environment has: override `custom_domains` in the \
+                     preview file (`custom_domains = []`)"
+                        .to_string()
+                } else if same_place {
                     "a domain points at one service in one environment: declare it in that environment's file, \
                      not in a base every environment extends"
                         .to_string()

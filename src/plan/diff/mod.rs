@@ -10,6 +10,7 @@
 mod deploys;
 mod drift;
 mod identity;
+mod previews;
 mod rewrites;
 mod settings;
 mod variables;
@@ -23,6 +24,7 @@ use crate::config::model::{Environment, Model, ProjectRef, Service};
 use crate::config::secrets::Secrets;
 use crate::secret::PlanKey;
 use crate::state::{LiveEnvironment, LiveProject};
+pub use previews::visible;
 
 /// Choices that change what the diff produces.
 #[derive(Debug, Clone, Default)]
@@ -47,7 +49,12 @@ pub fn diff(model: &Model, live: &[Option<LiveProject>], secrets: &Secrets, opti
         ..Fingerprint::default()
     };
     for (index, (project, environments)) in model.projects().into_iter().enumerate() {
-        let live = live.get(index).and_then(Option::as_ref);
+        let live = live.get(index).and_then(Option::as_ref).map(|live| {
+            let (visible, impossible) = visible(live, &environments);
+            errors.extend(impossible);
+            visible
+        });
+        let live = live.as_deref();
         let mut project_diff = ProjectDiff::new(project, live, secrets, options);
         project_diff.run(&environments);
         changes.extend(project_diff.changes);
@@ -351,6 +358,7 @@ mod tests {
             unmerged_changes: 0,
             shared: BTreeMap::new(),
             instances: instances.into_iter().map(|(id, i)| (id.to_string(), i)).collect(),
+            ephemeral: None,
         }
     }
 
