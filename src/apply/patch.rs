@@ -139,6 +139,21 @@ pub fn build(
                 let path = ["volumeMounts".to_string(), ids(volume)?, "backupSchedules".to_string()];
                 document.services.entry(service_id.to_string()).or_default().set(&path, serde_json::json!(schedules));
             }
+            PatchEntry::RegistryCredentials { username, password } => {
+                let Some(service_id) = service_id.as_deref() else {
+                    anyhow::bail!("{}: registry credentials belong to a service", change.address);
+                };
+                let service = document.services.entry(service_id.to_string()).or_default();
+                let path = |key: &str| ["deploy".to_string(), "registryCredentials".to_string(), key.to_string()];
+                service.set(&path("username"), Value::String(username.clone()));
+                if let Some(password) = password {
+                    let secret = values
+                        .resolve("registry_credentials.password", password, None)
+                        .map_err(|error| anyhow::Error::new(error).context(change.address.clone()))?
+                        .ok_or_else(|| anyhow::anyhow!("{}: no password to write", change.address))?;
+                    service.set(&path("password"), Value::String(secret.expose().to_string()));
+                }
+            }
             PatchEntry::Setting { path, value } => {
                 let Some(service_id) = service_id.as_deref() else {
                     anyhow::bail!("{}: a setting belongs to a service", change.address);

@@ -83,13 +83,18 @@ impl ValueSources<'_> {
         }
     }
 
-    /// The literal declared at `ENV/SERVICE/VAR` or `ENV/shared/VAR` of the environment file
+    /// The literal declared at `ENV/SERVICE/VAR`, `ENV/shared/VAR` or
+    /// `ENV/SERVICE/registry_credentials.password` of the environment file
     /// `file` (a file describes one environment of one project, so two projects that both have
     /// a `dev` never mix).
     fn literal_at(&self, file: &str, address: &str) -> Option<&str> {
         let mut parts = address.splitn(3, '/');
         let (environment, owner, name) = (parts.next()?, parts.next()?, parts.next()?);
         let environment = self.model.environments.iter().find(|e| e.file == file && e.name == environment)?;
+        if name == "registry_credentials.password" {
+            let credentials = environment.services.get(owner)?.settings.registry_credentials.as_ref()?;
+            return credentials.password.literal();
+        }
         let variable = match owner {
             "shared" => environment.shared.get(name),
             service => environment.services.get(service)?.variables.get(name),

@@ -374,6 +374,10 @@ pub enum PatchEntry {
     Setting { path: Vec<String>, value: serde_json::Value },
     /// `volumeMounts.<volume>.backupSchedules` of a volume that may be created by this plan.
     VolumeBackups { volume: Id, schedules: Vec<String> },
+    /// `deploy.registryCredentials = { username, password }`: how Railway pulls a private image;
+    /// the password a secret like any other (never stored in the plan). `None`: the password
+    /// Railway holds stays (`preserve`; the patch merges into it).
+    RegistryCredentials { username: String, password: Option<WireValue> },
 }
 
 /// A live object the files do not declare.

@@ -43,6 +43,7 @@ tcp_proxy = [9000]
 
 [services.cron]
 image = "ghcr.io/acme/cron:1"
+registry_credentials = { username = "acme-bot", password = { from_env = "GHCR_TOKEN" } }
 [services.cron.deploy]
 cron_schedule = "*/15 * * * *"
 sleep_when_idle = true
@@ -71,9 +72,12 @@ fn service_id(services: &serde_json::Value, name: &str) -> String {
 #[test]
 fn every_setting_applies_in_railways_shape_plans_clean_and_drifts_when_changed_by_hand() {
     let emulator = Emulator::start();
-    let workspace = Workspace::new(&emulator);
+    let mut workspace = Workspace::new(&emulator);
+    workspace.env("GHCR_TOKEN", "ghp-registry-token-1");
     workspace.file("environments/production.toml", WHOLE_SERVICE);
-    workspace.run(&["apply", "--yes"]).expect(0);
+    let applied = workspace.run(&["apply", "--yes"]).expect(0);
+    assert!(applied.stdout.contains("production/cron/registry_credentials"), "{}", applied.stdout);
+    assert!(!applied.stdout.contains("ghp-registry") && !applied.stderr.contains("ghp-registry"));
 
     let (environment, services) = environment_id(&emulator);
     let (live, _) = config(&emulator, &environment, false);
@@ -94,6 +98,9 @@ fn every_setting_applies_in_railways_shape_plans_clean_and_drifts_when_changed_b
     let cron = &live["services"][service_id(&services, "cron").as_str()];
     assert_eq!(cron["deploy"]["cronSchedule"], "*/15 * * * *");
     assert_eq!(cron["deploy"]["sleepApplication"], true);
+    let (decrypted, _) = config(&emulator, &environment, true);
+    let credentials = &decrypted["services"][service_id(&services, "cron").as_str()]["deploy"]["registryCredentials"];
+    assert_eq!(credentials, &json!({"username": "acme-bot", "password": "ghp-registry-token-1"}));
     let files = &live["services"][service_id(&services, "files").as_str()];
     let mounts = files["volumeMounts"].as_object().expect("a volume");
     let (_, mount) = mounts.iter().next().unwrap();
@@ -101,6 +108,19 @@ fn every_setting_applies_in_railways_shape_plans_clean_and_drifts_when_changed_b
 
     let again = workspace.run(&["plan", "--detailed-exitcode"]).expect(0);
     assert!(again.stdout.contains("No changes."), "{}", again.stdout);
+
+    // A rotated token is a change of the credentials, shown without the password; a saved plan
+    // of it holds no password either.
+    workspace.env("GHCR_TOKEN", "ghp-registry-token-2");
+    let rotated = workspace.run(&["plan", "--detailed-exitcode", "--show-values", "--out", "rotate.json"]).expect(2);
+    assert!(rotated.stdout.contains("~ setting production/cron/registry_credentials"), "{}", rotated.stdout);
+    let saved = std::fs::read_to_string(workspace.path().join("rotate.json")).unwrap();
+    assert!(!rotated.stdout.contains("ghp-registry") && !saved.contains("ghp-registry"), "{saved}");
+    workspace.run(&["apply", "--plan", "rotate.json"]).expect(0);
+    let (decrypted, _) = config(&emulator, &environment, true);
+    let credentials = &decrypted["services"][service_id(&services, "cron").as_str()]["deploy"]["registryCredentials"];
+    assert_eq!(credentials["password"], "ghp-registry-token-2");
+    workspace.run(&["plan", "--detailed-exitcode"]).expect(0);
 
     // Someone changes the start command in the dashboard.
     let api_id = service_id(&services, "platform-api");

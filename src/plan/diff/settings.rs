@@ -7,9 +7,9 @@
 use serde_json::{json, Value};
 
 use super::{EnvironmentMatch, ProjectDiff};
-use crate::config::model::Service;
-use crate::config::settings::{Networking, Settings};
-use crate::plan::{Action, Change, Id, Kind, Operation, PatchEntry, Unmanaged};
+use crate::config::model::{Service, VariableValue};
+use crate::config::settings::{Networking, RegistryCredentials, Settings};
+use crate::plan::{Action, Change, Id, Kind, Operation, PatchEntry, SecretSource, Unmanaged, WireValue, MASK};
 use crate::state::LiveInstance;
 
 impl<'m, 'l> ProjectDiff<'m, 'l> {
@@ -22,12 +22,6 @@ impl<'m, 'l> ProjectDiff<'m, 'l> {
         live: Option<&'l LiveInstance>,
     ) -> bool {
         let live_settings = live.map_or(&Value::Null, |instance| &instance.settings);
-        if service.settings.registry_credentials.is_some() {
-            self.warnings.push(format!(
-                "{}/{}: registry_credentials are checked but not applied yet; set them in Railway's dashboard",
-                environment.name, service.name
-            ));
-        }
         let mut changed = false;
         for leaf in service.settings.leaves() {
             let current = at_path(live_settings, &leaf.path);
@@ -57,7 +51,83 @@ impl<'m, 'l> ProjectDiff<'m, 'l> {
             changed |= self.diff_networking(environment, service, service_id, networking, live_settings);
         }
         changed |= self.diff_backups(environment, service, service_id, &service.settings, live);
+        if let Some(credentials) = &service.settings.registry_credentials {
+            changed |= self.diff_registry_credentials(environment, service, service_id, credentials, live_settings);
+        }
         changed
+    }
+
+    /// `registry_credentials`: the username compares as written; the password as a secret, when
+    /// Railway gives it back (a password it does not return, or one the files `preserve`, is
+    /// left as it is unless the username changes).
+    fn diff_registry_credentials(
+        &mut self,
+        environment: &EnvironmentMatch<'m, 'l>,
+        service: &'m Service,
+        service_id: &Id,
+        credentials: &RegistryCredentials,
+        live: &Value,
+    ) -> bool {
+        let path = ["deploy".to_string(), "registryCredentials".to_string()];
+        let live = at_path(live, &path);
+        let live_username = live.and_then(|c| c.get("username")).and_then(Value::as_str);
+        let live_password = live.and_then(|c| c.get("password")).and_then(Value::as_str);
+        let address = format!("{}/{}/registry_credentials", environment.name, service.name);
+        let file = environment.desired.map(|e| e.file.clone()).unwrap_or_default();
+        let (password, wanted) = match &credentials.password {
+            VariableValue::FromEnv { name, .. } => match self.secrets.get(name) {
+                Some(secret) => (
+                    Some(WireValue::Secret(SecretSource::Env {
+                        name: name.clone(),
+                        digest: self.options.key.digest_secret(secret),
+                    })),
+                    Some(secret.expose().to_string()),
+                ),
+                None => return false,
+            },
+            VariableValue::Literal { value, .. } => {
+                // As apply reads it back from the file (`ValueSources`).
+                let value = crate::refs::to_railway_syntax(value);
+                let digest = self.options.key.digest(&value);
+                let source = SecretSource::File { file, address: format!("{address}.password"), digest };
+                (Some(WireValue::Secret(source)), Some(value))
+            }
+            // `preserve`: the password in Railway stays; only the username is managed.
+            _ => (None, None),
+        };
+        let same_password = match (live_password, &wanted) {
+            (Some(live), Some(wanted)) => live == wanted,
+            // Not returned by Railway, or not managed: nothing to compare.
+            _ => true,
+        };
+        if live.is_some() && live_username == Some(credentials.username.as_str()) && same_password {
+            return false;
+        }
+        if wanted.is_none() && live_password.is_none() {
+            self.warnings.push(format!(
+                "{address}: the password is `preserve`d and Railway holds none to keep; give it with from_env"
+            ));
+            return false;
+        }
+        let operation = Operation::Patch {
+            environment: environment.id.clone(),
+            service: Some(service_id.clone()),
+            entry: PatchEntry::RegistryCredentials { username: credentials.username.clone(), password },
+        };
+        let shown = |username: &str| format!("username {username}, password {MASK}");
+        let action = if live.is_some() { Action::Update } else { Action::Create };
+        let change = Change::new(&self.project_name, address, action, Kind::Setting, operation)
+            .in_environment(&environment.name)
+            .of_service(&service.name)
+            .named("registry_credentials")
+            .values(live.map(|_| shown(live_username.unwrap_or_default())), Some(shown(&credentials.username)))
+            .because(match live {
+                Some(_) if live_username != Some(credentials.username.as_str()) => "the live username differs",
+                Some(_) => "the password in Railway differs from the one given",
+                None => "declared in the file, not set in Railway",
+            });
+        self.add(change);
+        true
     }
 
     fn diff_networking(
