@@ -49,6 +49,8 @@ pub struct Applied {
     pub done: Vec<About>,
     /// Every deployment the rollout started, with how it ended.
     pub deployments: Vec<rollout::Deployed>,
+    /// Declared custom domains still waiting for their DNS records once the apply is verified.
+    pub dns: Vec<crate::plan::dns::WaitingDomain>,
 }
 
 impl Applied {

@@ -110,6 +110,9 @@ pub fn run(printer: &Printer, global: &GlobalArgs, args: &ApplyArgs) -> CommandR
         ApplyOutcome::Applied(applied) => {
             printer.result(&crate::render::progress::summary(&applied));
             printer.status("Verified: no reference dangles and Railway matches the files.");
+            for waiting in &applied.dns {
+                printer.result(&crate::render::printable(&waiting.line()));
+            }
             if json {
                 printer.out(&display.json_document("applied", Some(&applied), None));
             }

@@ -437,6 +437,7 @@ mod tests {
             ]),
             settings: serde_json::Value::Null,
             deployments: None,
+            dns_records: Default::default(),
         };
         let dev = LiveEnvironment {
             id: "env-dev".into(),

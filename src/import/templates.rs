@@ -200,6 +200,7 @@ pub(crate) mod tests {
                 .collect::<BTreeMap<_, _>>(),
             settings: serde_json::Value::Null,
             deployments: None,
+            dns_records: Default::default(),
         }
     }
 

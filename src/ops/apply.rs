@@ -13,6 +13,7 @@ use crate::apply::lock::{lock_path, ApplyLock};
 use crate::apply::rollout::Waiting;
 use crate::apply::{self, values::ValueSources, verify, Applied, ApplyOptions, Progress};
 use crate::plan::{diff, Action, Operation, Plan};
+use crate::state::LiveProject;
 
 /// What `apply` was asked.
 #[derive(Debug, Clone, Default)]
@@ -129,7 +130,9 @@ pub async fn apply_prepared(
             return Err(interrupted.error.context("apply stopped part-way; run it again to finish").into());
         }
     };
-    verify_after(session, prepared, plan.fingerprint.prune).await?;
+    let live = verify_after(session, prepared, plan.fingerprint.prune).await?;
+    let mut applied = applied;
+    applied.dns = crate::plan::dns::waiting_in(&prepared.model, &live);
     Ok(ApplyOutcome::Applied(applied))
 }
 
@@ -178,8 +181,8 @@ pub(super) fn lock_projects(prepared: &Prepared, target: &str) -> anyhow::Result
         .collect()
 }
 
-/// Re-reads Railway: no reference may dangle, and a new plan must be empty.
-async fn verify_after(session: &Session, prepared: &Prepared, prune: bool) -> anyhow::Result<()> {
+/// Re-reads Railway: no reference may dangle, and a new plan must be empty. Returns what it read.
+async fn verify_after(session: &Session, prepared: &Prepared, prune: bool) -> anyhow::Result<Vec<Option<LiveProject>>> {
     let live = session.read_live(&prepared.model).await?;
     let unchecked = verify::unchecked_references(&prepared.model);
     // Only what the plan saw: a preview's references are its own `preview up`'s business.
@@ -200,7 +203,7 @@ async fn verify_after(session: &Session, prepared: &Prepared, prune: bool) -> an
         .map(|c| format!("{} ({:?})", c.address, c.action))
         .collect();
     if dangling.is_empty() && left.is_empty() {
-        return Ok(());
+        return Ok(live);
     }
     let mut problems = Vec::new();
     problems.extend(dangling.iter().map(|d| format!("{} refers to {}, which does not exist", d.address, d.reference)));

@@ -7,12 +7,15 @@ use serde::Serialize;
 use super::session::Session;
 use super::OpResult;
 use crate::config::{self, model::Environment, model::Service};
+use crate::plan::dns::WaitingDomain;
 use crate::state::{LiveInstance, LiveProject};
 
 /// The status of the services of some environment files.
 #[derive(Debug, Clone, Serialize)]
 pub struct StatusReport {
     pub services: Vec<ServiceStatus>,
+    /// Declared custom domains whose DNS records are not in place yet.
+    pub dns: Vec<WaitingDomain>,
 }
 
 /// One declared service in one environment.
@@ -51,7 +54,8 @@ pub async fn run(session: &Session, paths: &[std::path::PathBuf]) -> OpResult<St
             }
         }
     }
-    Ok(StatusReport { services })
+    let dns = crate::plan::dns::waiting_in(&model, &live);
+    Ok(StatusReport { services, dns })
 }
 
 fn service_status(
@@ -69,7 +73,7 @@ fn service_status(
         deployed_at: None,
         url: None,
     };
-    let Some(instance) = live.and_then(|live| find_instance(live, environment, service)) else {
+    let Some(instance) = live.and_then(|live| crate::plan::dns::live_instance(live, environment, service)) else {
         return status;
     };
     status.url = public_url(instance);
@@ -83,19 +87,6 @@ fn service_status(
         }
     }
     status
-}
-
-/// The live instance of a declared service: by pinned id, else by name, else by an earlier name
-/// (a rename not applied yet); the environment likewise by name or earlier name.
-fn find_instance<'l>(live: &'l LiveProject, environment: &Environment, service: &Service) -> Option<&'l LiveInstance> {
-    let live_environment = std::iter::once(&environment.name)
-        .chain(&environment.renamed_from)
-        .find_map(|name| live.environment_by_name(name))?;
-    let live_service = match &service.id {
-        Some(id) => live.service(id),
-        None => std::iter::once(&service.name).chain(&service.renamed_from).find_map(|name| live.service_by_name(name)),
-    }?;
-    live_environment.instance(&live_service.id)
 }
 
 /// `https://` and the instance's Railway-generated domain, else its first custom domain.

@@ -7,6 +7,7 @@
 //! from and a keyed digest to check it against at apply time (see [`crate::secret::PlanKey`]).
 
 pub mod diff;
+pub mod dns;
 
 use std::collections::BTreeMap;
 

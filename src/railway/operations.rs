@@ -43,7 +43,7 @@ macro_rules! operation {
         #[graphql(
             schema_path = "graphql/railway.schema.graphql",
             query_path = $document,
-            response_derives = "Debug, Clone",
+            response_derives = "Debug, Clone, Serialize",
             variables_derives = "Default",
             skip_serializing_none
         )]

@@ -51,7 +51,8 @@ impl ApplyDisplay {
 
     /// The closing document of `apply --format json`: the outcome (`applied`, `no_changes`,
     /// `cancelled`, `failed`), the changes made (values masked as in a plan), every deployment
-    /// with its final status, and the error of a failed apply.
+    /// with its final status, the custom domains still waiting for DNS, and the error of a
+    /// failed apply.
     pub fn json_document(&self, outcome: &str, applied: Option<&Applied>, error: Option<&str>) -> String {
         let stopped = self.stopped.lock().ok().and_then(|stopped| stopped.clone());
         let applied = applied.cloned().or(stopped).unwrap_or_default();
@@ -61,6 +62,7 @@ impl ApplyDisplay {
             "outcome": outcome,
             "changes": changes,
             "deployments": applied.deployments,
+            "dns": applied.dns,
             "summary": applied.summary(),
             // JSON escapes control characters itself; line breaks stay line breaks.
             "error": error,

@@ -40,12 +40,19 @@ pub fn text(report: &StatusReport, now_ms: u64) -> String {
         0 => format!("{} service(s), all deployed.", report.services.len()),
         n => format!("{} service(s), {n} not running what the files say.", report.services.len()),
     });
+    for waiting in &report.dns {
+        out.push('\n');
+        out.push_str(&super::printable(&waiting.line()));
+    }
     out
 }
 
-/// `{"format_version": 1, "services": [...]}`, each service as [`crate::ops::status::ServiceStatus`].
+/// `{"format_version": 1, "services": [...], "dns": [...]}`: each service as
+/// [`crate::ops::status::ServiceStatus`], each custom domain waiting for DNS as
+/// [`crate::plan::dns::WaitingDomain`].
 pub fn json(report: &StatusReport) -> anyhow::Result<String> {
-    Ok(serde_json::to_string_pretty(&json!({ "format_version": 1, "services": report.services }))?)
+    let document = json!({ "format_version": 1, "services": report.services, "dns": report.dns });
+    Ok(serde_json::to_string_pretty(&document)?)
 }
 
 #[cfg(test)]
@@ -69,6 +76,7 @@ mod tests {
     fn the_table_aligns_and_counts_what_is_not_running() {
         let now = crate::clock::parse_timestamp_ms("2026-12-04T12:00:00Z").unwrap();
         let report = StatusReport {
+            dns: Vec::new(),
             services: vec![
                 service("api", "SUCCESS", Some("2026-12-04T11:57:00Z")),
                 service("worker", "NOT DEPLOYED", None),

@@ -113,6 +113,7 @@ fn instance(
         variables: variables(service.variables.unwrap_or_default()),
         settings: Value::Null,
         deployments: None,
+        dns_records: BTreeMap::new(),
     })
 }
 

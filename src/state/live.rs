@@ -66,6 +66,35 @@ pub struct LiveInstance {
     /// The latest deployment and when the instance last changed (`None` when the read does not
     /// carry them).
     pub deployments: Option<DeploymentState>,
+    /// Custom domain → the DNS records Railway asks its owner to create
+    /// (`CustomDomain.status.dnsRecords`).
+    pub dns_records: BTreeMap<String, Vec<DnsRecord>>,
+}
+
+/// A DNS record a custom domain needs before it serves (Railway's `DNSRecords`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, serde::Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct DnsRecord {
+    /// `DNS_RECORD_TYPE_CNAME`, `…_A`, `…_TXT`.
+    pub record_type: String,
+    pub fqdn: String,
+    pub required_value: String,
+    /// What DNS answers now (empty when nothing).
+    pub current_value: String,
+    /// `DNS_RECORD_STATUS_PROPAGATED` once DNS answers the required value.
+    pub status: String,
+}
+
+impl DnsRecord {
+    pub fn propagated(&self) -> bool {
+        self.status == "DNS_RECORD_STATUS_PROPAGATED"
+    }
+
+    /// `CNAME api.acme.com → 1a2b3c4d.up.railway.app`.
+    pub fn describe(&self) -> String {
+        let kind = self.record_type.strip_prefix("DNS_RECORD_TYPE_").unwrap_or(&self.record_type);
+        format!("{kind} {} → {}", self.fqdn, self.required_value)
+    }
 }
 
 /// Whether an instance runs what it was last given.

@@ -12,6 +12,8 @@
 mod config;
 mod live;
 
+use std::collections::BTreeMap;
+
 use futures::future::try_join_all;
 
 use crate::railway::operations::{self as ops};
@@ -19,8 +21,8 @@ use crate::railway::{ApiError, Client, RequestEvent, Token};
 
 pub use config::{parse as parse_config, ConfigShapeError, ParsedConfig};
 pub use live::{
-    DeploymentState, Ephemeral, LatestDeployment, LiveEnvironment, LiveInstance, LiveProject, LiveService, LiveSource,
-    LiveValue, LiveVolumeMount,
+    DeploymentState, DnsRecord, Ephemeral, LatestDeployment, LiveEnvironment, LiveInstance, LiveProject, LiveService,
+    LiveSource, LiveValue, LiveVolumeMount,
 };
 
 /// Which project to read.
@@ -104,9 +106,9 @@ fn whole_project(project: ops::project_state::ProjectStateProject) -> Result<Liv
         let instances = environment.service_instances.edges.into_iter().map(|edge| {
             let node = edge.node;
             let latest = node.latest_deployment.map(|d| latest_deployment(d.id, &d.status, d.created_at));
-            (node.service_id, latest, node.updated_at)
+            (node.service_id, latest, node.updated_at, dns_records(&node.domains))
         });
-        attach_deployments(&mut live, instances);
+        attach_instances(&mut live, instances);
         environments.push(live);
     }
     let services = project.services.edges.into_iter().map(|edge| Named { id: edge.node.id, name: edge.node.name });
@@ -146,9 +148,9 @@ pub async fn read_environment(client: &Client, environment_id: &str) -> Result<L
     let instances = environment.service_instances.edges.into_iter().map(|edge| {
         let node = edge.node;
         let latest = node.latest_deployment.map(|d| latest_deployment(d.id, &d.status, d.created_at));
-        (node.service_id, latest, node.updated_at)
+        (node.service_id, latest, node.updated_at, dns_records(&node.domains))
     });
-    attach_deployments(&mut live, instances);
+    attach_instances(&mut live, instances);
     Ok(live)
 }
 
@@ -158,16 +160,44 @@ fn latest_deployment(id: String, status: &impl serde::Serialize, created_at: Str
     LatestDeployment { id, status: status.unwrap_or_else(|| "UNKNOWN".to_owned()), created_at }
 }
 
-/// Gives each configured instance of `live` its latest deployment and last change.
-fn attach_deployments(
+/// Gives each configured instance of `live` its latest deployment, last change and the DNS
+/// records of its custom domains.
+fn attach_instances(
     live: &mut LiveEnvironment,
-    instances: impl IntoIterator<Item = (String, Option<LatestDeployment>, String)>,
+    instances: impl IntoIterator<Item = (String, Option<LatestDeployment>, String, BTreeMap<String, Vec<DnsRecord>>)>,
 ) {
-    for (service_id, latest, changed_at) in instances {
+    for (service_id, latest, changed_at, dns_records) in instances {
         if let Some(instance) = live.instances.get_mut(&service_id) {
             instance.deployments = Some(DeploymentState { latest, changed_at });
+            instance.dns_records = dns_records;
         }
     }
+}
+
+/// The DNS records of an instance's custom domains, from the `domains` selection of either
+/// document (read through its JSON shape, which both share).
+fn dns_records(domains: &impl serde::Serialize) -> BTreeMap<String, Vec<DnsRecord>> {
+    #[derive(serde::Deserialize)]
+    #[serde(rename_all = "camelCase")]
+    struct Domains {
+        custom_domains: Vec<Custom>,
+    }
+    #[derive(serde::Deserialize)]
+    #[serde(rename_all = "camelCase")]
+    struct Custom {
+        domain: String,
+        status: Status,
+    }
+    #[derive(serde::Deserialize)]
+    #[serde(rename_all = "camelCase")]
+    struct Status {
+        dns_records: Vec<DnsRecord>,
+    }
+    serde_json::to_value(domains)
+        .ok()
+        .and_then(|value| serde_json::from_value::<Domains>(value).ok())
+        .map(|domains| domains.custom_domains.into_iter().map(|d| (d.domain, d.status.dns_records)).collect())
+        .unwrap_or_default()
 }
 
 fn unmerged(count: Option<i64>) -> u32 {

@@ -78,6 +78,9 @@ fn every_setting_applies_in_railways_shape_plans_clean_and_drifts_when_changed_b
     let applied = workspace.run(&["apply", "--yes"]).expect(0);
     assert!(applied.stdout.contains("production/cron/registry_credentials"), "{}", applied.stdout);
     assert!(!applied.stdout.contains("ghp-registry") && !applied.stderr.contains("ghp-registry"));
+    // The DNS records Railway asks for, once the custom domain exists (CustomDomain.status).
+    let dns = "production/platform-api: api.acme.com waits for DNS: create CNAME api.acme.com → ";
+    assert!(applied.stderr.contains(dns), "{}", applied.stderr);
 
     let (environment, services) = environment_id(&emulator);
     let (live, _) = config(&emulator, &environment, false);
@@ -108,6 +111,13 @@ fn every_setting_applies_in_railways_shape_plans_clean_and_drifts_when_changed_b
 
     let again = workspace.run(&["plan", "--detailed-exitcode"]).expect(0);
     assert!(again.stdout.contains("No changes."), "{}", again.stdout);
+    assert!(again.stdout.contains(dns), "the plan still says what DNS waits for:\n{}", again.stdout);
+    let status = workspace.run(&["status", "--format", "json"]).expect(0);
+    let status: serde_json::Value = serde_json::from_str(&status.stdout).unwrap();
+    let waiting = &status["dns"][0];
+    assert_eq!((&waiting["service"], &waiting["domain"]), (&json!("platform-api"), &json!("api.acme.com")));
+    assert_eq!(waiting["records"][0]["recordType"], "DNS_RECORD_TYPE_CNAME");
+    assert!(waiting["records"][0]["requiredValue"].as_str().unwrap().ends_with(".up.railway.app"), "{status}");
 
     // A rotated token is a change of the credentials, shown without the password; a saved plan
     // of it holds no password either.

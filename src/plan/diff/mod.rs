@@ -347,6 +347,7 @@ mod tests {
             variables: variables.iter().map(|(k, v)| (k.to_string(), Value(v.to_string()))).collect(),
             settings: serde_json::Value::Null,
             deployments: None,
+            dns_records: Default::default(),
         }
     }
 

@@ -49,6 +49,11 @@ impl<'m, 'l> ProjectDiff<'m, 'l> {
         }
         if let Some(networking) = &service.settings.networking {
             changed |= self.diff_networking(environment, service, service_id, networking, live_settings);
+            for waiting in
+                live.map(|live| crate::plan::dns::waiting(&environment.name, service, live)).unwrap_or_default()
+            {
+                self.warnings.push(waiting.line());
+            }
         }
         changed |= self.diff_backups(environment, service, service_id, &service.settings, live);
         if let Some(credentials) = &service.settings.registry_credentials {
@@ -210,7 +215,7 @@ impl<'m, 'l> ProjectDiff<'m, 'l> {
                     Some(wanted.port.map_or(wanted.domain.clone(), |p| format!("{} → port {p}", wanted.domain))),
                 )
                 .because(
-                    "a custom domain: create the DNS records Railway lists for it (railway domain, or the dashboard)",
+                    "a custom domain: apply prints the DNS records Railway then asks for (and so do plan and status)",
                 );
             self.add(change);
             changed = true;
