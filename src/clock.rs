@@ -1,5 +1,5 @@
 //! Time as Railway writes it: RFC 3339 UTC timestamps (`2026-12-04T10:00:00.000Z`) to and from
-//! milliseconds since 1970, and ages as people read them (`3m`, `2h`, `5d`). No time-zone data:
+//! milliseconds since 1970, and ages as people read them (`3m`, `2h 5m`, `3d 4h`). No time-zone data:
 //! Railway's `DateTime`s are UTC.
 
 /// Milliseconds since 1970 by the wall clock.
@@ -10,16 +10,21 @@ pub fn wall_ms() -> u64 {
         .unwrap_or_default()
 }
 
-/// How long ago `stamp` was, from `now_ms`, in the largest whole unit: `40s`, `3m`, `2h`, `5d`;
-/// `None` when `stamp` is not a timestamp. A stamp in the future is `0s` old.
+/// How long ago `stamp` was, from `now_ms`, in words (see [`age_in_words`]); `None` when
+/// `stamp` is not a timestamp. A stamp in the future is `0s` old.
 pub fn age(stamp: &str, now_ms: u64) -> Option<String> {
-    let seconds = now_ms.saturating_sub(parse_timestamp_ms(stamp)?) / 1000;
-    Some(match seconds {
-        0..60 => format!("{seconds}s"),
-        60..3600 => format!("{}m", seconds / 60),
-        3600..86_400 => format!("{}h", seconds / 3600),
-        _ => format!("{}d", seconds / 86_400),
-    })
+    Some(age_in_words(now_ms.saturating_sub(parse_timestamp_ms(stamp)?) / 1000))
+}
+
+/// `40s`, `7m`, `2h 5m`, `3d 4h`: an age in its two largest units.
+pub fn age_in_words(seconds: u64) -> String {
+    let (days, hours, minutes) = (seconds / 86_400, seconds % 86_400 / 3600, seconds % 3600 / 60);
+    match (days, hours, minutes) {
+        (0, 0, 0) => format!("{seconds}s"),
+        (0, 0, m) => format!("{m}m"),
+        (0, h, m) => format!("{h}h {m}m"),
+        (d, h, _) => format!("{d}d {h}h"),
+    }
 }
 
 /// `ms` since 1970 as an RFC 3339 UTC timestamp with milliseconds.
@@ -90,13 +95,13 @@ mod tests {
     }
 
     #[test]
-    fn ages_read_in_the_largest_whole_unit() {
+    fn ages_read_at_a_glance() {
         let now = 1_785_542_400_000;
         let ago = |seconds: u64| timestamp_ms(now - seconds * 1000);
         assert_eq!(age(&ago(42), now).as_deref(), Some("42s"));
         assert_eq!(age(&ago(3 * 60 + 5), now).as_deref(), Some("3m"));
-        assert_eq!(age(&ago(2 * 3600), now).as_deref(), Some("2h"));
-        assert_eq!(age(&ago(9 * 86_400), now).as_deref(), Some("9d"));
+        assert_eq!(age(&ago(2 * 3600 + 5 * 60), now).as_deref(), Some("2h 5m"));
+        assert_eq!(age(&ago(3 * 86_400 + 4 * 3600 + 59), now).as_deref(), Some("3d 4h"));
         assert_eq!(age(&timestamp_ms(now + 5000), now).as_deref(), Some("0s"));
         assert_eq!(age("soon", now), None);
     }

@@ -4,7 +4,7 @@
 //! `prune` only ever delete an environment Railway itself marks ephemeral.
 
 use std::path::PathBuf;
-use std::time::{Duration, SystemTime};
+use std::time::Duration;
 
 use anyhow::Context;
 
@@ -366,9 +366,8 @@ fn previews_of(live: &LiveProject) -> Vec<Preview> {
 /// A preview as the commands show it: age, source and each service's URLs.
 fn describe(live: &LiveProject, environment: &LiveEnvironment) -> Preview {
     let created_at = environment.ephemeral.as_ref().map(|e| e.created_at.clone()).unwrap_or_default();
-    let age_seconds = humantime::parse_rfc3339_weak(&created_at)
-        .ok()
-        .map(|created| SystemTime::now().duration_since(created).unwrap_or_default().as_secs());
+    let age_seconds = crate::clock::parse_timestamp_ms(&created_at)
+        .map(|created| crate::clock::wall_ms().saturating_sub(created) / 1000);
     let mut services: Vec<ServiceUrls> = environment
         .instances
         .iter()

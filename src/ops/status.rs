@@ -91,11 +91,7 @@ fn service_status(
 
 /// `https://` and the instance's Railway-generated domain, else its first custom domain.
 fn public_url(instance: &LiveInstance) -> Option<String> {
-    let networking = instance.settings.get("networking")?;
-    ["serviceDomains", "customDomains"].iter().find_map(|kind| {
-        let domains = networking.get(kind)?.as_object()?;
-        domains.keys().next().map(|domain| format!("https://{domain}"))
-    })
+    instance.domains().first().map(|domain| format!("https://{domain}"))
 }
 
 #[cfg(test)]

@@ -148,16 +148,9 @@ pub fn list_json(previews: &[Preview]) -> anyhow::Result<String> {
     Ok(serde_json::to_string_pretty(&ListView { format_version: 1, previews })?)
 }
 
-/// `3d 4h`, `2h 5m`, `7m`, `40s`; `?` when unknown.
+/// `3d 4h`, `2h 5m`, `7m`, `40s` (see [`crate::clock::age_in_words`]); `?` when unknown.
 pub fn age(seconds: Option<u64>) -> String {
-    let Some(seconds) = seconds else { return "?".to_string() };
-    let (days, hours, minutes) = (seconds / 86_400, seconds % 86_400 / 3600, seconds % 3600 / 60);
-    match (days, hours, minutes) {
-        (0, 0, 0) => format!("{seconds}s"),
-        (0, 0, m) => format!("{m}m"),
-        (0, h, m) => format!("{h}h {m}m"),
-        (d, h, _) => format!("{d}d {h}h"),
-    }
+    seconds.map_or_else(|| "?".to_string(), crate::clock::age_in_words)
 }
 
 /// The progress of `preview up` (an apply's, with the plan on stderr) and the question before a
