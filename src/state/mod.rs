@@ -59,6 +59,28 @@ pub enum StateError {
     OutsideTokenScope { wanted: String, token_project: String },
 }
 
+/// A [`LiveEnvironment`] from an environment node of `ProjectState` or `EnvironmentState`: the
+/// same selection, generated as two types (graphql_client has no cross-file fragments), so it is
+/// read by one macro rather than two copies. Returns early with a [`StateError`].
+macro_rules! live_environment_of {
+    ($environment:expr) => {{
+        let environment = $environment;
+        let mut live = live_environment(environment.id, environment.name, environment.config_etag, environment.config)?;
+        live.unmerged_changes = unmerged(environment.unmerged_changes_count);
+        live.ephemeral = environment.is_ephemeral.then(|| Ephemeral {
+            created_at: environment.created_at.clone(),
+            source: environment.source_environment.as_ref().map(|source| source.name.clone()),
+        });
+        let instances = environment.service_instances.edges.into_iter().map(|edge| {
+            let node = edge.node;
+            let latest = node.latest_deployment.map(|d| latest_deployment(d.id, &d.status, d.created_at));
+            (node.service_id, latest, node.updated_at, dns_records(&node.domains))
+        });
+        attach_instances(&mut live, instances);
+        live
+    }};
+}
+
 /// Reads the selected project and every environment's config. A project that does not exist is
 /// `Ok(None)`: the plan will create it.
 pub async fn read(client: &Client, selector: &ProjectSelector) -> Result<Option<LiveProject>, StateError> {
@@ -96,20 +118,7 @@ fn whole_project(project: ops::project_state::ProjectStateProject) -> Result<Liv
     }
     let mut environments = Vec::with_capacity(project.environments.edges.len());
     for edge in project.environments.edges {
-        let environment = edge.node;
-        let mut live = live_environment(environment.id, environment.name, environment.config_etag, environment.config)?;
-        live.unmerged_changes = unmerged(environment.unmerged_changes_count);
-        live.ephemeral = environment.is_ephemeral.then(|| Ephemeral {
-            created_at: environment.created_at.clone(),
-            source: environment.source_environment.as_ref().map(|source| source.name.clone()),
-        });
-        let instances = environment.service_instances.edges.into_iter().map(|edge| {
-            let node = edge.node;
-            let latest = node.latest_deployment.map(|d| latest_deployment(d.id, &d.status, d.created_at));
-            (node.service_id, latest, node.updated_at, dns_records(&node.domains))
-        });
-        attach_instances(&mut live, instances);
-        environments.push(live);
+        environments.push(live_environment_of!(edge.node));
     }
     let services = project.services.edges.into_iter().map(|edge| Named { id: edge.node.id, name: edge.node.name });
     Ok(assemble(project.id, project.name, services, environments))
@@ -139,19 +148,7 @@ fn assemble(
 pub async fn read_environment(client: &Client, environment_id: &str) -> Result<LiveEnvironment, StateError> {
     let variables = ops::environment_state::Variables { id: environment_id.to_owned() };
     let environment = client.send::<ops::EnvironmentState>(variables).await?.environment;
-    let mut live = live_environment(environment.id, environment.name, environment.config_etag, environment.config)?;
-    live.unmerged_changes = unmerged(environment.unmerged_changes_count);
-    live.ephemeral = environment.is_ephemeral.then(|| Ephemeral {
-        created_at: environment.created_at.clone(),
-        source: environment.source_environment.as_ref().map(|source| source.name.clone()),
-    });
-    let instances = environment.service_instances.edges.into_iter().map(|edge| {
-        let node = edge.node;
-        let latest = node.latest_deployment.map(|d| latest_deployment(d.id, &d.status, d.created_at));
-        (node.service_id, latest, node.updated_at, dns_records(&node.domains))
-    });
-    attach_instances(&mut live, instances);
-    Ok(live)
+    Ok(live_environment_of!(environment))
 }
 
 /// A deployment as read; the status in Railway's words (`UNKNOWN` if it cannot be spelled).
