@@ -95,7 +95,9 @@ impl Progress for ApplyDisplay {
 impl Terminal {
     /// Clears the steps bar; deployments keep their last line (also those not followed).
     fn finish(&self) {
-        self.steps.finish_and_clear();
+        if !self.steps.is_finished() {
+            self.steps.finish_and_clear();
+        }
         if let Ok(deployments) = self.deployments.lock() {
             deployments.values().filter(|bar| !bar.is_finished()).for_each(ProgressBar::abandon);
         }
@@ -128,9 +130,14 @@ impl RolloutProgress for ApplyDisplay {
             bar.enable_steady_tick(Duration::from_millis(200));
             bar
         });
-        bar.set_message(deployment_line(deployed, None).trim_start().to_string());
         if deployed.ended() {
+            // The last line keeps the time the deployment took, without the ticking clock.
+            if let Ok(style) = ProgressStyle::with_template("  {msg}") {
+                bar.set_style(style);
+            }
             bar.finish_with_message(deployment_line(deployed, Some(elapsed)).trim_start().to_string());
+        } else {
+            bar.set_message(deployment_line(deployed, None).trim_start().to_string());
         }
     }
 }

@@ -224,3 +224,36 @@ fn a_deploy_whose_answer_was_lost_is_never_started_twice() {
     assert_eq!(emulator.stats()["faults"]["lost"], 2, "{}", emulator.stats());
     workspace.run(&["plan", "--detailed-exitcode"]).expect(0);
 }
+
+#[test]
+fn on_a_terminal_each_deployment_has_a_live_line() {
+    // `script` gives railform a terminal (util-linux; Debian has it).
+    if std::process::Command::new("script").arg("--version").output().is_err() {
+        eprintln!("skipped: no `script` to give railform a terminal");
+        return;
+    }
+    let emulator = Emulator::builder().deploy_seconds(1.0).start();
+    let workspace = Workspace::new(&emulator);
+    workspace.file("environments/production.toml", LAYERED);
+    let command = format!("{} apply --yes --color never", env!("CARGO_BIN_EXE_railform"));
+    let output = std::process::Command::new("script")
+        .args(["-qec", &command, "/dev/null"])
+        .current_dir(workspace.path())
+        .env("RAILFORM_ENDPOINT", emulator.url())
+        .env("NO_COLOR", "1")
+        .env_remove("RAILWAY_API_TOKEN")
+        .env_remove("RAILWAY_TOKEN")
+        .output()
+        .expect("run railform on a terminal");
+    let shown = String::from_utf8_lossy(&output.stdout);
+    assert!(output.status.success(), "{shown}");
+    // A live line ticks with the deployment's own clock, `(1s)`, while it runs…
+    assert!(
+        shown.contains("production/api: BUILDING deployment") || shown.contains("production/api: DEPLOYING deployment"),
+        "{shown}"
+    );
+    assert!(shown.contains("s)"), "{shown}");
+    // …and keeps its end: the status and the time it took (the terminal waits by default).
+    assert!(shown.contains("production/worker: SUCCESS ("), "{shown}");
+    assert!(shown.contains("Apply complete"), "{shown}");
+}
