@@ -42,10 +42,10 @@ pub struct Options {
     pub repetitions: usize,
     /// Requests the naive client keeps in flight.
     pub naive_parallelism: usize,
-    /// The naive client's plan is not repeated at latency when its plan without latency sent
-    /// more requests than this (`--quick`: at 10 in flight and 50 ms, 20,000 requests take
-    /// 100 s); `None`: always measured.
-    pub naive_latency_max_requests: Option<u64>,
+    /// Where the naive client's plan without latency sends more requests than this, its plan
+    /// at latency and its apply are not measured (`--quick`: at 10 in flight and 50 ms, 20,000
+    /// requests take 100 s); `None`: always measured.
+    pub naive_max_requests: Option<u64>,
     /// The numbers of services S at which growth is measured: a plan of
     /// [`GROWTH_PLAN_ENVIRONMENTS`] × S × [`GROWTH_VARIABLES`], and `config::load` and the pure
     /// diff of 1 × S × [`GROWTH_VARIABLES`].
@@ -115,11 +115,18 @@ impl OperationResult {
 pub struct NaiveResult {
     pub plan: Counts,
     pub plan_wall_without_latency: Duration,
-    /// `None` when not measured (see [`Options::naive_latency_max_requests`]).
+    /// `None` when not measured (see [`Options::naive_max_requests`]).
     pub plan_wall_with_latency: Option<Duration>,
-    /// The 10% apply, measured without latency only (with it, it alone would take minutes).
-    pub apply: Counts,
-    pub apply_wall_without_latency: Duration,
+    /// The 10% apply, measured without latency only (with it, it alone would take minutes);
+    /// `None` when not measured.
+    pub apply: Option<NaiveApply>,
+}
+
+/// The naive client's 10% apply, without latency.
+#[derive(Debug, Clone)]
+pub struct NaiveApply {
+    pub counts: Counts,
+    pub wall: Duration,
 }
 
 /// Railway's `railway config plan` on one workload, without latency and with.
@@ -294,9 +301,9 @@ fn measure_workload(
     // and a naive apply of the seeded revision writes the same 10% back.
     let mut plan_walls = Vec::new();
     let mut plan_counts = Counts::default();
+    let too_many = |counts: &Counts| options.naive_max_requests.is_some_and(|most| counts.requests > most);
     for seeded in &by_latency {
-        let too_many = options.naive_latency_max_requests.is_some_and(|most| plan_counts.requests > most);
-        if !plan_walls.is_empty() && too_many {
+        if !plan_walls.is_empty() && too_many(&plan_counts) {
             break;
         }
         let naive = naive_client(options, &workload, seeded);
@@ -306,20 +313,24 @@ fn measure_workload(
         plan_counts = counts;
         plan_walls.push(wall);
     }
-    let unlatent = &by_latency[0];
-    let naive = naive_client(options, &workload, unlatent);
-    let (written, apply_counts, apply_wall) = measure_naive(catalog, runtime, unlatent, naive.apply(Revision::Seeded))?;
-    ensure!(
-        written == workload.changed_variables(),
-        "the naive apply wrote {written} variables, expected {}",
-        workload.changed_variables()
-    );
+    let apply = if too_many(&plan_counts) {
+        None
+    } else {
+        let unlatent = &by_latency[0];
+        let naive = naive_client(options, &workload, unlatent);
+        let (written, counts, wall) = measure_naive(catalog, runtime, unlatent, naive.apply(Revision::Seeded))?;
+        ensure!(
+            written == workload.changed_variables(),
+            "the naive apply wrote {written} variables, expected {}",
+            workload.changed_variables()
+        );
+        Some(NaiveApply { counts, wall })
+    };
     let naive = NaiveResult {
         plan: plan_counts,
         plan_wall_without_latency: plan_walls[0],
         plan_wall_with_latency: plan_walls.get(1).copied(),
-        apply: apply_counts,
-        apply_wall_without_latency: apply_wall,
+        apply,
     };
     // Both emulators hold the seeded revision again: Railway's engine pulls it and plans it.
     let peer = match peer.filter(|_| workload.environments == 1) {
