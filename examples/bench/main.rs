@@ -1,9 +1,10 @@
-//! railform's request and latency benchmark (issue 8): seeds in-process emulators with projects
-//! of 1, 3 and 5 environments × 10, 50 and 200 services × 20 variables, runs the release
-//! `railform` binary (`plan`, a no-op `apply --yes`, an `apply --yes` changing 10% of the
-//! variables), a naive per-resource client and Railway's own `railway config plan` (on the
-//! one-environment workloads, when the official CLI is installed) against them, times `validate`
-//! and the pure diff offline, and writes the results as markdown.
+//! railform's request and latency benchmark (issues 8 and 18): seeds in-process emulators with
+//! projects of 1, 3 and 5 environments × 10, 50 and 200 services × 20 variables, runs the release
+//! `railform` binary (`plan` by name and by pinned id, a no-op `apply --yes`, an `apply --yes`
+//! changing 10% of the variables), a naive per-resource client and Railway's own `railway config
+//! plan` (on the one-environment workloads, when the official CLI is installed) against them,
+//! measures how a plan's memory and the offline `config::load` and diff grow with the number of
+//! services (10, 100, 1000), and writes the results as markdown.
 //!
 //! ```sh
 //! scripts/bench.sh            # everything, results into docs/BENCHMARKS.md
@@ -29,7 +30,9 @@ const RESULTS_END: &str = "<!-- results:end -->";
 #[derive(Debug, Parser)]
 #[command(about = "Measure railform's requests, round trips, time and memory against the emulator")]
 struct Args {
-    /// A subset (1 × 10 × 20, 1 × 50 × 20 and 3 × 50 × 20, one repetition) that runs in seconds.
+    /// A subset (1 × 10 × 20, 1 × 50 × 20, 3 × 50 × 20 and 5 × 200 × 20, one repetition, the
+    /// naive client's plan at latency and apply only up to 2,000 requests) in about a minute
+    /// and a half.
     #[arg(long)]
     quick: bool,
     /// Do not measure Railway's own `railway config plan` (measured by default when
@@ -63,7 +66,7 @@ fn main() -> anyhow::Result<()> {
     // Absolute, since railform is started from other folders (and through GNU time).
     let railform = std::path::absolute(&railform)?;
     let (workloads, repetitions) = if args.quick {
-        (vec![shape(1, 10), shape(1, 50), shape(3, 50)], 1)
+        (vec![shape(1, 10), shape(1, 50), shape(3, 50), shape(5, 200)], 1)
     } else {
         let all = [1, 3, 5].into_iter().flat_map(|e| [10, 50, 200].into_iter().map(move |s| shape(e, s))).collect();
         (all, 3)
@@ -74,7 +77,8 @@ fn main() -> anyhow::Result<()> {
         latency: Duration::from_millis(args.latency_ms),
         repetitions: args.repetitions.unwrap_or(repetitions),
         naive_parallelism: args.naive_parallelism,
-        offline: Workload { environments: 1, services: 1000, variables: 50 },
+        naive_max_requests: args.quick.then_some(QUICK_NAIVE_MAX_REQUESTS),
+        growth_services: vec![10, 100, 1000],
         railway_peer: !args.no_railway_peer,
     };
     let results = suite::run(&options, &mut |line| eprintln!("{line}"))?;
@@ -107,6 +111,10 @@ fn reproduce_command(args: &Args) -> String {
     }
     command
 }
+
+/// `--quick` measures the naive client's plan at latency and its apply only up to this many
+/// requests (1 × 50 × 20 sends 1,102; 3 × 50 × 20, 3,204).
+const QUICK_NAIVE_MAX_REQUESTS: u64 = 2_000;
 
 /// E × S × 20.
 fn shape(environments: usize, services: usize) -> Workload {

@@ -292,7 +292,11 @@ impl Client {
     /// One environment's whole config (variables decrypted), as a plan reads it.
     pub async fn environment_config(&self, environment_id: &str) -> Result<serde_json::Value, ApiError> {
         let variables = ops::environment_state::Variables { id: environment_id.to_owned() };
-        Ok(self.send::<ops::EnvironmentState>(variables).await?.environment.config)
+        let config = self.send::<ops::EnvironmentState>(variables).await?.environment.config;
+        serde_json::from_str(config.get()).map_err(|error| ApiError::Decode {
+            operation: "EnvironmentState",
+            detail: format!("its config is not JSON: {error}"),
+        })
     }
 
     /// `volumeCreate`, mounted into the service. Never retried after an ambiguous failure.

@@ -55,13 +55,30 @@ macro_rules! operation {
     };
 }
 
+pub use whole_configs::{environment_state, project_state, EnvironmentState, ProjectState};
+
+/// The reads that answer whole configs: there the `EnvironmentConfig` scalar is kept as its
+/// JSON text, which [`crate::state`] parses straight into its own types. A `serde_json::Value`
+/// costs about 700 bytes per variable: a plan of 5 × 1000 × 50 would hold 200 MiB of it.
+mod whole_configs {
+    use super::{DateTime, Effect, GraphQLQuery, Operation};
+
+    /// Railway's `EnvironmentConfig` scalar, as the JSON text it was sent in.
+    pub type EnvironmentConfig = Box<serde_json::value::RawValue>;
+
+    operation!(
+        /// A whole project in one request: services, and every environment's config and etag.
+        ProjectState = "graphql/project_state.graphql", Read
+    );
+    operation!(
+        /// One environment's config (decrypted) and config etag.
+        EnvironmentState = "graphql/environment_state.graphql", Read
+    );
+}
+
 operation!(
     /// A project with its environments and services, by id.
     ProjectById = "graphql/project_by_id.graphql", Read
-);
-operation!(
-    /// A whole project in one request: services, and every environment's config and etag.
-    ProjectState = "graphql/project_state.graphql", Read
 );
 operation!(
     /// Every project an account token sees, across its workspaces.
@@ -78,10 +95,6 @@ operation!(
 operation!(
     /// The projects of one workspace.
     WorkspaceProjects = "graphql/workspace_projects.graphql", Read
-);
-operation!(
-    /// One environment's config (decrypted) and config etag.
-    EnvironmentState = "graphql/environment_state.graphql", Read
 );
 operation!(
     /// `variables(…)`: a service's (or the shared) variables, optionally unrendered.

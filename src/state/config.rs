@@ -33,6 +33,24 @@ pub struct ConfigShapeError {
     pub detail: String,
 }
 
+/// A whole config as [`parse_text`] reads it: every section typed, no `Value` but a service's
+/// settings.
+#[derive(Deserialize, Default)]
+#[serde(rename_all = "camelCase")]
+struct RawConfig {
+    volumes: Option<BTreeMap<String, Option<RawVolume>>>,
+    shared_variables: Option<BTreeMap<String, Option<RawVariable>>>,
+    services: Option<BTreeMap<String, Option<RawServiceEntry>>>,
+}
+
+/// One service of a [`RawConfig`]: its variables typed, everything else kept as settings.
+#[derive(Deserialize)]
+struct RawServiceEntry {
+    variables: Option<BTreeMap<String, Option<RawVariable>>>,
+    #[serde(flatten)]
+    settings: Map<String, Value>,
+}
+
 #[derive(Deserialize, Default)]
 #[serde(rename_all = "camelCase")]
 struct RawService {
@@ -64,6 +82,35 @@ struct RawVolumeMount {
 #[derive(Deserialize)]
 struct RawVolume {
     name: Option<String>,
+}
+
+/// Parses a config document from its JSON text, straight into railform's types: no
+/// `serde_json::Value` of the variables is ever built (one costs about 700 bytes a variable). A
+/// document of another shape is parsed again with [`parse`], for its precise error.
+pub fn parse_text(text: &str) -> Result<ParsedConfig, ConfigShapeError> {
+    let Ok(raw) = serde_json::from_str::<Option<RawConfig>>(text) else {
+        let config = serde_json::from_str(text)
+            .map_err(|error| ConfigShapeError { path: "(root)".to_owned(), detail: describe_without_values(&error) })?;
+        return parse(config);
+    };
+    let raw = raw.unwrap_or_default();
+    let volume_names = raw.volumes.unwrap_or_default();
+    let mut instances = BTreeMap::new();
+    for (service_id, entry) in raw.services.unwrap_or_default() {
+        let path = format!("services.{service_id}");
+        let (service, settings) = match entry {
+            None => (RawService::default(), Value::Null),
+            Some(entry) => {
+                let settings = Value::Object(entry.settings);
+                let service = RawService { variables: entry.variables, ..decode(settings.clone(), &path)? };
+                (service, settings)
+            }
+        };
+        let mut instance = instance(service, &volume_names, &path)?;
+        instance.settings = settings;
+        instances.insert(service_id, instance);
+    }
+    Ok(ParsedConfig { shared: variables(raw.shared_variables.unwrap_or_default()), instances })
 }
 
 /// Parses a config document.
@@ -189,6 +236,7 @@ mod tests {
             "sharedVariables": {"LOG_LEVEL": {"value": "debug"}},
             "volumes": {"vol-1": {"name": "pg-data"}},
         });
+        assert_eq!(parse_text(&config.to_string()).unwrap(), parse(config.clone()).unwrap());
         let parsed = parse(config).unwrap();
         assert_eq!(parsed.shared["LOG_LEVEL"], LiveValue::Value("debug".to_owned()));
 
@@ -238,6 +286,20 @@ mod tests {
         assert_eq!(parsed.instances["svc-1"].variables["A"].value(), Some("1"));
         assert_eq!(parsed.instances["svc-2"], LiveInstance::default());
         assert!(parsed.shared.is_empty());
+    }
+
+    #[test]
+    fn the_text_parser_agrees_with_the_value_parser() {
+        for config in [
+            json!(null),
+            json!({"services": {"a": null, "b": {"variables": null, "other": 1}}, "volumes": null, "extra": []}),
+            json!({"services": {"svc-1": {"variables": {"TOKEN": "hunter2"}}}}),
+            json!({"services": {"svc-1": {"volumeMounts": {"v": {}}}}}),
+            json!({"sharedVariables": ["x"]}),
+            json!([1, 2]),
+        ] {
+            assert_eq!(parse_text(&config.to_string()), parse(config));
+        }
     }
 
     #[test]

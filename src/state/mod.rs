@@ -201,14 +201,16 @@ fn unmerged(count: Option<i64>) -> u32 {
     count.map_or(0, |count| u32::try_from(count.max(0)).unwrap_or(u32::MAX))
 }
 
+/// An environment from its config's JSON text, which is dropped once parsed.
 fn live_environment(
     id: String,
     name: String,
     config_etag: String,
-    config: serde_json::Value,
+    config: Box<serde_json::value::RawValue>,
 ) -> Result<LiveEnvironment, StateError> {
-    let parsed =
-        config::parse(config).map_err(|shape| StateError::MalformedConfig { environment: name.clone(), shape })?;
+    let parsed = config::parse_text(config.get())
+        .map_err(|shape| StateError::MalformedConfig { environment: name.clone(), shape })?;
+    drop(config);
     Ok(LiveEnvironment {
         id,
         name,

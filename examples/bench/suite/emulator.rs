@@ -1,7 +1,9 @@
 //! The harness's side of the emulator: start one in-process (its own thread and runtime, so the
 //! railform process under measurement is the only child of the harness), send it GraphQL, read
-//! and reset its request statistics, and seed a [`Workload`] into it quickly (one
-//! `variableCollectionUpsert` per service instance with `skipDeploys`, several in flight).
+//! and reset its request statistics, and seed a [`Workload`] into it quickly: the variables of
+//! each environment staged in a few large `environmentStageChanges` and committed once with
+//! `skipDeploys` (the emulator copies its whole state on every write, so a write per instance
+//! would make seeding 5 × 1000 × 50 quadratic).
 
 use std::collections::BTreeMap;
 use std::time::Duration;
@@ -15,6 +17,9 @@ use railform::emulator::{self, RunningEmulator};
 
 /// Seeding requests in flight at once.
 const SEED_CONCURRENCY: usize = 16;
+
+/// Variables staged per seeding request: well under the emulator's 2 MiB body limit.
+const SEED_VARIABLES_PER_REQUEST: usize = 10_000;
 
 /// An emulator and an HTTP client for it.
 pub struct Emulator {
@@ -116,26 +121,42 @@ impl Emulator {
             .buffered(SEED_CONCURRENCY)
             .try_collect()
             .await?;
-        let instances = (0..workload.environments)
-            .flat_map(|environment| (0..workload.services).map(move |service| (environment, service)));
-        stream::iter(instances)
-            .map(|(environment, service)| {
-                let input = json!({
-                    "projectId": project_id,
-                    "environmentId": environment_ids[environment],
-                    "serviceId": service_ids[service],
-                    "skipDeploys": true,
-                    "variables": workload.instance_variables(environment, service, Revision::Seeded),
-                });
-                async move {
+        let services_per_request = (SEED_VARIABLES_PER_REQUEST / workload.variables.max(1)).max(1);
+        let environments = environment_ids.iter().enumerate().map(|(environment, environment_id)| {
+            let service_ids = &service_ids;
+            async move {
+                let indices: Vec<usize> = (0..workload.services).collect();
+                for chunk in indices.chunks(services_per_request) {
+                    let services: serde_json::Map<String, Value> = chunk
+                        .iter()
+                        .map(|&service| {
+                            let variables: serde_json::Map<String, Value> = workload
+                                .instance_variables(environment, service, Revision::Seeded)
+                                .into_iter()
+                                .map(|(name, value)| (name, json!({ "value": value })))
+                                .collect();
+                            (service_ids[service].clone(), json!({ "variables": variables }))
+                        })
+                        .collect();
                     self.graphql(
-                        "mutation SeedVariables($input: VariableCollectionUpsertInput!) { variableCollectionUpsert(input: $input) }",
-                        json!({ "input": input }),
+                        "mutation SeedStage($id: String!, $input: EnvironmentConfig!) {
+                            environmentStageChanges(environmentId: $id, input: $input, merge: true) { id }
+                        }",
+                        json!({"id": environment_id, "input": {"services": services}}),
                     )
-                    .await
-                    .map(drop)
+                    .await?;
                 }
-            })
+                self.graphql(
+                    "mutation SeedCommit($id: String!) {
+                        environmentPatchCommitStaged(environmentId: $id, skipDeploys: true)
+                    }",
+                    json!({ "id": environment_id }),
+                )
+                .await
+                .map(drop)
+            }
+        });
+        stream::iter(environments)
             .buffer_unordered(SEED_CONCURRENCY)
             .try_collect::<Vec<()>>()
             .await

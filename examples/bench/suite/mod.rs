@@ -1,8 +1,10 @@
-//! The benchmark suite: for each [`Workload`], seed emulators, run railform (`plan`, a no-op
-//! `apply --yes`, an `apply --yes` that changes 10% of the variables), the naive per-resource
-//! client and, on one-environment workloads, Railway's own `railway config plan` ([`peer`])
-//! against them, and collect what each run cost. Also the offline cost of `validate` and of the
-//! pure diff. [`report`] turns the results into markdown.
+//! The benchmark suite: for each [`Workload`], seed emulators, run railform (`plan` by name and
+//! with a pinned `project_id`, a no-op `apply --yes`, an `apply --yes` that changes 10% of the
+//! variables), the naive per-resource client and, on one-environment workloads, Railway's own
+//! `railway config plan` ([`peer`]) against them, and collect what each run cost. Then how
+//! memory and CPU grow with the number of services ([`Growth`]): a plan's peak RSS, and the
+//! offline cost of `config::load` and of the pure diff. [`report`] turns the results into
+//! markdown.
 //!
 //! Round trips are measured, not counted: the same run is made against an emulator without
 //! latency and one that holds every request for `latency` before answering; requests sent
@@ -40,27 +42,44 @@ pub struct Options {
     pub repetitions: usize,
     /// Requests the naive client keeps in flight.
     pub naive_parallelism: usize,
-    /// The project `validate` and the pure diff are timed on (files only, no emulator).
-    pub offline: Workload,
+    /// Where the naive client's plan without latency sends more requests than this, its plan
+    /// at latency and its apply are not measured (`--quick`: at 10 in flight and 50 ms, 20,000
+    /// requests take 100 s); `None`: always measured.
+    pub naive_max_requests: Option<u64>,
+    /// The numbers of services S at which growth is measured: a plan of
+    /// [`GROWTH_PLAN_ENVIRONMENTS`] × S × [`GROWTH_VARIABLES`], and `config::load` and the pure
+    /// diff of 1 × S × [`GROWTH_VARIABLES`].
+    pub growth_services: Vec<usize>,
     /// Measure Railway's own `railway config plan` on one-environment workloads (skipped, with
     /// the reason in the report, when the official CLI or Node's `railway` is not installed).
     pub railway_peer: bool,
 }
 
-/// The three railform runs measured on every workload.
+/// Environments of the growth plans (issue 18: a plan of 5 × 1000 × 50).
+pub const GROWTH_PLAN_ENVIRONMENTS: usize = 5;
+
+/// Variables per service instance in the growth measurements.
+pub const GROWTH_VARIABLES: usize = 50;
+
+/// The railform runs measured on every workload.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Operation {
+    /// The project found by name.
     Plan,
+    /// The project pinned with `project_id`.
+    PinnedPlan,
     NoopApply,
     TenPercentApply,
 }
 
 impl Operation {
-    pub const ALL: [Operation; 3] = [Operation::Plan, Operation::NoopApply, Operation::TenPercentApply];
+    pub const ALL: [Operation; 4] =
+        [Operation::Plan, Operation::PinnedPlan, Operation::NoopApply, Operation::TenPercentApply];
 
     pub fn label(self) -> &'static str {
         match self {
             Operation::Plan => "plan",
+            Operation::PinnedPlan => "plan, pinned id",
             Operation::NoopApply => "no-op apply",
             Operation::TenPercentApply => "apply 10%",
         }
@@ -96,10 +115,18 @@ impl OperationResult {
 pub struct NaiveResult {
     pub plan: Counts,
     pub plan_wall_without_latency: Duration,
-    pub plan_wall_with_latency: Duration,
-    /// The 10% apply, measured without latency only (with it, it alone would take minutes).
-    pub apply: Counts,
-    pub apply_wall_without_latency: Duration,
+    /// `None` when not measured (see [`Options::naive_max_requests`]).
+    pub plan_wall_with_latency: Option<Duration>,
+    /// The 10% apply, measured without latency only (with it, it alone would take minutes);
+    /// `None` when not measured.
+    pub apply: Option<NaiveApply>,
+}
+
+/// The naive client's 10% apply, without latency.
+#[derive(Debug, Clone)]
+pub struct NaiveApply {
+    pub counts: Counts,
+    pub wall: Duration,
 }
 
 /// Railway's `railway config plan` on one workload, without latency and with.
@@ -107,6 +134,12 @@ pub struct NaiveResult {
 pub struct PeerResult {
     pub without_latency: peer::PeerRun,
     pub with_latency: peer::PeerRun,
+}
+
+impl NaiveResult {
+    pub fn plan_round_trips(&self, latency: Duration) -> Option<f64> {
+        self.plan_wall_with_latency.map(|with| round_trips(with, self.plan_wall_without_latency, latency))
+    }
 }
 
 impl PeerResult {
@@ -142,7 +175,6 @@ impl WorkloadResult {
 /// The offline figures: no network.
 #[derive(Debug, Clone)]
 pub struct OfflineResult {
-    pub workload: Workload,
     /// `railform validate` as a process.
     pub validate_process: RunCost,
     /// `config::load` (read, merge, check: what validate does) on the harness's thread, median.
@@ -151,11 +183,22 @@ pub struct OfflineResult {
     pub diff: Duration,
 }
 
+/// Memory and CPU at one number of services S.
+#[derive(Debug, Clone)]
+pub struct Growth {
+    /// `railform plan` of [`GROWTH_PLAN_ENVIRONMENTS`] × S × [`GROWTH_VARIABLES`], no latency.
+    pub plan_workload: Workload,
+    pub plan: RunCost,
+    /// 1 × S × [`GROWTH_VARIABLES`] offline.
+    pub offline: OfflineResult,
+}
+
 #[derive(Debug, Clone)]
 pub struct Results {
     pub options: Options,
     pub workloads: Vec<WorkloadResult>,
-    pub offline: OfflineResult,
+    /// One per [`Options::growth_services`], in that order.
+    pub growth: Vec<Growth>,
     pub total: Duration,
 }
 
@@ -178,16 +221,39 @@ pub fn run(options: &Options, progress: &mut dyn FnMut(&str)) -> anyhow::Result<
                 .with_context(|| format!("workload {}", workload.label()))?,
         );
     }
-    progress(&format!("offline {}", options.offline.label()));
-    let offline = measure_offline(options)?;
-    Ok(Results { options: options.clone(), workloads, offline, total: started.elapsed() })
+    let mut growth = Vec::new();
+    for &services in &options.growth_services {
+        progress(&format!("growth at S = {services}"));
+        growth.push(measure_growth(options, &catalog, &runtime, services)?);
+    }
+    Ok(Results { options: options.clone(), workloads, growth, total: started.elapsed() })
 }
 
-/// A workload on one emulator: its files and the ids it was seeded with.
+/// A workload on one emulator: the ids it was seeded with, and files pinning its project id.
 struct Seeded {
     emulator: Emulator,
     project: emulator::SeededProject,
     railform: Railform,
+    pinned_files: PathBuf,
+    _pinned_folder: tempfile::TempDir,
+}
+
+impl Seeded {
+    /// An emulator at `latency` holding `workload` (the seeded revision).
+    fn start(
+        options: &Options,
+        runtime: &tokio::runtime::Runtime,
+        workload: &Workload,
+        latency: Duration,
+    ) -> anyhow::Result<Seeded> {
+        let emulator = Emulator::start(latency)?;
+        let project = runtime.block_on(emulator.seed(workload))?;
+        let railform = Railform { binary: options.railform.clone(), endpoint: emulator.url() };
+        let pinned_folder = tempfile::tempdir()?;
+        let pinned_files = pinned_folder.path().join("pinned");
+        workload.write_pinned_files(&pinned_files, Revision::Seeded, Some(&project.project_id))?;
+        Ok(Seeded { emulator, project, railform, pinned_files, _pinned_folder: pinned_folder })
+    }
 }
 
 fn measure_workload(
@@ -206,10 +272,7 @@ fn measure_workload(
 
     let mut by_latency = Vec::new();
     for latency in [Duration::ZERO, options.latency] {
-        let emulator = Emulator::start(latency)?;
-        let project = runtime.block_on(emulator.seed(&workload))?;
-        let railform = Railform { binary: options.railform.clone(), endpoint: emulator.url() };
-        by_latency.push(Seeded { emulator, project, railform });
+        by_latency.push(Seeded::start(options, runtime, &workload, latency)?);
     }
     let mut railform_results = Vec::new();
     for operation in Operation::ALL {
@@ -218,6 +281,7 @@ fn measure_workload(
         for seeded in &by_latency {
             let (folder, args, repetitions): (&Path, &[&str], usize) = match operation {
                 Operation::Plan => (&seeded_files, &["plan", "--detailed-exitcode"], options.repetitions),
+                Operation::PinnedPlan => (&seeded.pinned_files, &["plan", "--detailed-exitcode"], options.repetitions),
                 Operation::NoopApply => (&seeded_files, &["apply", "--yes"], options.repetitions),
                 Operation::TenPercentApply => (&changed_files, &["apply", "--yes"], 1),
             };
@@ -237,7 +301,11 @@ fn measure_workload(
     // and a naive apply of the seeded revision writes the same 10% back.
     let mut plan_walls = Vec::new();
     let mut plan_counts = Counts::default();
+    let too_many = |counts: &Counts| options.naive_max_requests.is_some_and(|most| counts.requests > most);
     for seeded in &by_latency {
+        if !plan_walls.is_empty() && too_many(&plan_counts) {
+            break;
+        }
         let naive = naive_client(options, &workload, seeded);
         let (differing, counts, wall) =
             measure_naive(catalog, runtime, seeded, naive.plan(Revision::TenPercentChanged))?;
@@ -245,20 +313,24 @@ fn measure_workload(
         plan_counts = counts;
         plan_walls.push(wall);
     }
-    let unlatent = &by_latency[0];
-    let naive = naive_client(options, &workload, unlatent);
-    let (written, apply_counts, apply_wall) = measure_naive(catalog, runtime, unlatent, naive.apply(Revision::Seeded))?;
-    ensure!(
-        written == workload.changed_variables(),
-        "the naive apply wrote {written} variables, expected {}",
-        workload.changed_variables()
-    );
+    let apply = if too_many(&plan_counts) {
+        None
+    } else {
+        let unlatent = &by_latency[0];
+        let naive = naive_client(options, &workload, unlatent);
+        let (written, counts, wall) = measure_naive(catalog, runtime, unlatent, naive.apply(Revision::Seeded))?;
+        ensure!(
+            written == workload.changed_variables(),
+            "the naive apply wrote {written} variables, expected {}",
+            workload.changed_variables()
+        );
+        Some(NaiveApply { counts, wall })
+    };
     let naive = NaiveResult {
         plan: plan_counts,
         plan_wall_without_latency: plan_walls[0],
-        plan_wall_with_latency: plan_walls[1],
-        apply: apply_counts,
-        apply_wall_without_latency: apply_wall,
+        plan_wall_with_latency: plan_walls.get(1).copied(),
+        apply,
     };
     // Both emulators hold the seeded revision again: Railway's engine pulls it and plans it.
     let peer = match peer.filter(|_| workload.environments == 1) {
@@ -331,7 +403,7 @@ fn measure_railform(
     all_args.push(&folder_argument);
     let measured: Measured = seeded.railform.run(folder, &all_args)?;
     let counts = catalog.count(&runtime.block_on(seeded.emulator.stats())?)?;
-    if args[0] == "plan" {
+    if args.first() == Some(&"plan") {
         ensure!(
             measured.stdout.contains("No changes."),
             "the plan of in-sync files is not empty:\n{}",
@@ -370,9 +442,29 @@ fn median(mut durations: Vec<Duration>) -> Duration {
     durations[durations.len() / 2]
 }
 
+/// At S services: a plan of [`GROWTH_PLAN_ENVIRONMENTS`] × S × [`GROWTH_VARIABLES`] on an
+/// emulator without latency, and the offline cost of 1 × S × [`GROWTH_VARIABLES`].
+fn measure_growth(
+    options: &Options,
+    catalog: &Catalog,
+    runtime: &tokio::runtime::Runtime,
+    services: usize,
+) -> anyhow::Result<Growth> {
+    let plan_workload = Workload { environments: GROWTH_PLAN_ENVIRONMENTS, services, variables: GROWTH_VARIABLES };
+    let seeded = Seeded::start(options, runtime, &plan_workload, Duration::ZERO)?;
+    let files = tempfile::tempdir()?;
+    plan_workload.write_files(files.path(), Revision::Seeded)?;
+    let mut runs = Vec::new();
+    for _ in 0..options.repetitions {
+        runs.push(measure_railform(catalog, runtime, &seeded, files.path(), &["plan", "--detailed-exitcode"])?);
+    }
+    drop(seeded);
+    let offline = measure_offline(options, Workload { environments: 1, services, variables: GROWTH_VARIABLES })?;
+    Ok(Growth { plan_workload, plan: median_run(runs), offline })
+}
+
 /// `validate` as a process, and `config::load` and the pure diff in-process on one thread.
-fn measure_offline(options: &Options) -> anyhow::Result<OfflineResult> {
-    let workload = options.offline;
+fn measure_offline(options: &Options, workload: Workload) -> anyhow::Result<OfflineResult> {
     let files = tempfile::tempdir()?;
     let folder = files.path().join("environments");
     workload.write_files(&folder, Revision::Seeded)?;
@@ -401,10 +493,5 @@ fn measure_offline(options: &Options) -> anyhow::Result<OfflineResult> {
         diffs.push(started.elapsed());
         ensure!(plan.is_empty(), "the diff against the matching live state is not empty");
     }
-    Ok(OfflineResult {
-        workload,
-        validate_process: median_run(validate_runs),
-        load: median(loads),
-        diff: median(diffs),
-    })
+    Ok(OfflineResult { validate_process: median_run(validate_runs), load: median(loads), diff: median(diffs) })
 }

@@ -20,6 +20,9 @@ pub enum Kind {
     ConfigWrite,
     /// `serviceInstanceDeployV2`, `serviceInstanceRedeploy`.
     Deploy,
+    /// A created or renamed environment or service: `environmentCreate`, `environmentRename`,
+    /// `serviceCreate`, `serviceUpdate` (railform renames a service with it, nothing else).
+    CreateOrRename,
     /// Any other mutation.
     OtherWrite,
 }
@@ -28,10 +31,18 @@ pub enum Kind {
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct Counts {
     pub requests: u64,
-    /// Every mutation (config writes and deploys included).
+    /// Every mutation (config writes, deploys, creates and renames included).
     pub writes: u64,
     pub config_writes: u64,
     pub deploys: u64,
+    pub creates_and_renames: u64,
+}
+
+impl Counts {
+    /// Requests that are not writes.
+    pub fn reads(&self) -> u64 {
+        self.requests - self.writes
+    }
 }
 
 /// Operation name → kind.
@@ -77,6 +88,9 @@ impl Catalog {
                     | "environmentPatchCommitStaged",
                 ) => Kind::ConfigWrite,
                 (_, "serviceInstanceDeployV2" | "serviceInstanceRedeploy") => Kind::Deploy,
+                (_, "environmentCreate" | "environmentRename" | "serviceCreate" | "serviceUpdate") => {
+                    Kind::CreateOrRename
+                }
                 _ => Kind::OtherWrite,
             };
             if !name.is_empty() {
@@ -97,6 +111,7 @@ impl Catalog {
                 Kind::Read => {}
                 Kind::ConfigWrite => counts.config_writes += sent,
                 Kind::Deploy => counts.deploys += sent,
+                Kind::CreateOrRename => counts.creates_and_renames += sent,
                 Kind::OtherWrite => {}
             }
             if *kind != Kind::Read {
@@ -139,16 +154,18 @@ mod tests {
             "mutation Go($e: String!, $s: String!) {\n serviceInstanceDeployV2(environmentId: $e, serviceId: $s)\n}",
         );
         catalog.add("mutation Rename($id: String!) { serviceUpdate(id: $id) { id } }");
+        catalog.add("mutation Domain($input: ServiceDomainCreateInput!) { serviceDomainCreate(input: $input) { id } }");
         let stats = Stats {
-            requests: 7,
-            operations: [("EnvironmentState", 3), ("Up", 2), ("Go", 1), ("Rename", 1)]
+            requests: 8,
+            operations: [("EnvironmentState", 3), ("Up", 2), ("Go", 1), ("Rename", 1), ("Domain", 1)]
                 .into_iter()
                 .map(|(name, sent)| (name.to_string(), sent))
                 .collect(),
             ..Stats::default()
         };
         let counts = catalog.count(&stats).unwrap();
-        assert_eq!(counts, Counts { requests: 7, writes: 4, config_writes: 2, deploys: 1 });
+        assert_eq!(counts, Counts { requests: 8, writes: 5, config_writes: 2, deploys: 1, creates_and_renames: 1 });
+        assert_eq!(counts.reads(), 3);
         let unknown =
             Stats { requests: 1, operations: [("Mystery".to_string(), 1)].into_iter().collect(), ..Stats::default() };
         assert!(catalog.count(&unknown).is_err());

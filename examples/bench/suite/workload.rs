@@ -77,6 +77,18 @@ impl Workload {
         self.environments * (0..self.services).filter(|&s| depends_on_changed(s)).count()
     }
 
+    /// Instances the "apply 10%" run deploys: the changed ones and those reading them.
+    pub fn instances_to_deploy(&self) -> usize {
+        self.changed_instances() + self.dependent_instances()
+    }
+
+    /// The writes the README's formula allows the "apply 10%" run: 2 per changed environment
+    /// (stage and commit), plus one per created or renamed environment or service (none here),
+    /// plus one deploy per instance to deploy.
+    pub fn expected_apply_writes(&self) -> u64 {
+        (2 * self.changed_environments() + self.instances_to_deploy()) as u64
+    }
+
     /// Variables the "apply 10%" run changes.
     pub fn changed_variables(&self) -> usize {
         self.changed_instances() * self.variables
@@ -104,9 +116,13 @@ impl Workload {
             .collect()
     }
 
-    /// One environment file, variables written in railform's `$<<…>>` reference form.
-    pub fn environment_file(&self, environment: usize, revision: Revision) -> String {
+    /// One environment file, variables written in railform's `$<<…>>` reference form; with
+    /// `project_id`, the project is pinned by id too.
+    pub fn environment_file(&self, environment: usize, revision: Revision, project_id: Option<&str>) -> String {
         let mut text = format!("project = \"{PROJECT}\"\nenvironment = \"{}\"\n", environment_name(environment));
+        if let Some(id) = project_id {
+            let _ = writeln!(text, "project_id = \"{id}\"");
+        }
         for service in 0..self.services {
             let _ = write!(text, "\n[services.{}.variables]\n", service_name(service));
             for (name, value) in self.instance_variables(environment, service, revision) {
@@ -119,10 +135,20 @@ impl Workload {
 
     /// Writes every environment file into `folder` (created if missing).
     pub fn write_files(&self, folder: &Path, revision: Revision) -> std::io::Result<()> {
+        self.write_pinned_files(folder, revision, None)
+    }
+
+    /// [`write_files`](Self::write_files), the project pinned by `project_id` when given.
+    pub fn write_pinned_files(
+        &self,
+        folder: &Path,
+        revision: Revision,
+        project_id: Option<&str>,
+    ) -> std::io::Result<()> {
         std::fs::create_dir_all(folder)?;
         for environment in 0..self.environments {
             let path = folder.join(format!("{}.toml", environment_name(environment)));
-            std::fs::write(path, self.environment_file(environment, revision))?;
+            std::fs::write(path, self.environment_file(environment, revision, project_id))?;
         }
         Ok(())
     }
