@@ -80,6 +80,8 @@ fn main() -> anyhow::Result<()> {
         naive_max_requests: args.quick.then_some(QUICK_NAIVE_MAX_REQUESTS),
         growth_services: vec![10, 100, 1000],
         railway_peer: !args.no_railway_peer,
+        rollout_environments: vec![1, 3],
+        rollout_deploy_time: Duration::from_secs(2),
     };
     let results = suite::run(&options, &mut |line| eprintln!("{line}"))?;
     let markdown = suite::report::markdown(&results, &reproduce_command(&args));

@@ -33,6 +33,8 @@ fn the_benchmark_suite_runs_and_railform_sends_exactly_its_request_counts() {
         growth_services: vec![3, 6],
         // Railway's own CLI is not part of `cargo test` (scripts/bench.sh measures it).
         railway_peer: false,
+        rollout_environments: vec![1, 2],
+        rollout_deploy_time: Duration::from_millis(300),
     };
     let results = suite::run(&options, &mut |_| {}).expect("the suite runs");
     let result = &results.workloads[0];
@@ -81,7 +83,17 @@ fn the_benchmark_suite_runs_and_railform_sends_exactly_its_request_counts() {
         assert_eq!(growth.plan.counts, Counts { requests: PLAN_BY_NAME, ..Counts::default() });
     }
 
+    // The rollout: one deploy per service (12 per environment); the polls read an environment
+    // at a time, so they grow with environments × polls, not with services.
+    assert_eq!(results.rollout.len(), 2);
+    for rollout in &results.rollout {
+        assert_eq!(rollout.deploys, 12 * rollout.environments as u64);
+        assert!(rollout.polls > 0, "{rollout:?}");
+        assert!(rollout.polls / (rollout.environments as u64) < rollout.services as u64, "{rollout:?}");
+    }
+
     let markdown = suite::report::markdown(&results, "scripts/bench.sh --quick");
+    assert!(markdown.contains("### Rollout: deploys in dependency order"), "{markdown}");
     assert!(markdown.contains("| a no-op apply sends no write | yes |"), "{markdown}");
     // Round trips at 5 ms are noise; the verdicts on them are not checked here.
     assert!(markdown.contains("| a plan by name: at most 2 request(s) in 2 round trip(s), whatever E |"), "{markdown}");

@@ -17,6 +17,7 @@ pub mod operations;
 pub mod peer;
 pub mod process;
 pub mod report;
+pub mod rollout;
 pub mod workload;
 
 use std::path::{Path, PathBuf};
@@ -53,6 +54,10 @@ pub struct Options {
     /// Measure Railway's own `railway config plan` on one-environment workloads (skipped, with
     /// the reason in the report, when the official CLI or Node's `railway` is not installed).
     pub railway_peer: bool,
+    /// The rollout benchmark: the three-layer project in each of these numbers of environments
+    /// (none: not measured), every deployment taking `rollout_deploy_time`.
+    pub rollout_environments: Vec<usize>,
+    pub rollout_deploy_time: Duration,
 }
 
 /// Environments of the growth plans (issue 18: a plan of 5 × 1000 × 50).
@@ -199,6 +204,8 @@ pub struct Results {
     pub workloads: Vec<WorkloadResult>,
     /// One per [`Options::growth_services`], in that order.
     pub growth: Vec<Growth>,
+    /// One per [`Options::rollout_environments`], in that order.
+    pub rollout: Vec<rollout::RolloutResult>,
     pub total: Duration,
 }
 
@@ -226,7 +233,12 @@ pub fn run(options: &Options, progress: &mut dyn FnMut(&str)) -> anyhow::Result<
         progress(&format!("growth at S = {services}"));
         growth.push(measure_growth(options, &catalog, &runtime, services)?);
     }
-    Ok(Results { options: options.clone(), workloads, growth, total: started.elapsed() })
+    let mut rollouts = Vec::new();
+    for &environments in &options.rollout_environments {
+        progress(&format!("rollout of {environments} environment(s)"));
+        rollouts.push(rollout::run(&options.railform, environments, options.rollout_deploy_time)?);
+    }
+    Ok(Results { options: options.clone(), workloads, growth, rollout: rollouts, total: started.elapsed() })
 }
 
 /// A workload on one emulator: the ids it was seeded with, and files pinning its project id.

@@ -35,6 +35,10 @@ pub fn markdown(results: &Results, command: &str) -> String {
     naive_apply_table(&mut text, results);
     physical_limit(&mut text, results);
     growth_table(&mut text, results);
+    if !results.rollout.is_empty() {
+        text.push_str(&super::rollout::markdown(&results.rollout));
+        text.push('\n');
+    }
     targets(&mut text, results);
     text
 }
