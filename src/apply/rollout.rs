@@ -1,8 +1,8 @@
 //! The rollout: an apply's deploys in the order of the reference graph. A deploy starts once
 //! every service of its environment it waits for (`Operation::Deploy::after`) has been deployed
 //! — with `--wait`, once their deployments succeeded. Independent deploys go a few at a time.
-//! While waiting, each environment's latest deployments are read in one request per poll, with a
-//! growing interval. A failed deployment (`FAILED`, `CRASHED`) stops its dependents; what is
+//! While waiting, each environment's latest deployments are read in one request per poll, with an
+//! interval that grows with the time waited. A failed deployment (`FAILED`, `CRASHED`) stops its dependents; what is
 //! already running is followed to its end; with `--rollback-on-failure` the failed service's
 //! previous successful deployment is redeployed (`deploymentRollback`).
 
@@ -222,8 +222,11 @@ async fn follow(
     timeout: Duration,
     progress: &dyn RolloutProgress,
 ) -> anyhow::Result<()> {
-    let mut interval = Duration::from_millis(250);
+    // The interval grows with the time already waited (a quarter of it, from 250 ms up to 5 s):
+    // a short deployment is seen ending soon after it ends, a long one costs few polls.
+    let layer_started = Instant::now();
     loop {
+        let interval = (layer_started.elapsed() / 4).clamp(Duration::from_millis(250), Duration::from_secs(5));
         let open = layer.iter().any(|d| d.deployment_id.is_some() && !ENDED.contains(&d.status.as_str()));
         if !open {
             return Ok(());
@@ -238,7 +241,6 @@ async fn follow(
             return Ok(());
         }
         tokio::time::sleep(interval).await;
-        interval = (interval * 2).min(Duration::from_secs(5));
         // One read per environment with a deployment still running.
         let mut by_environment: BTreeMap<String, BTreeMap<String, Option<(String, String)>>> = BTreeMap::new();
         for deployed in layer.iter() {
