@@ -2,9 +2,9 @@
 //! every service of its environment it waits for (`Operation::Deploy::after`) has been deployed
 //! — with `--wait`, once their deployments succeeded. Independent deploys go a few at a time.
 //! While waiting, each environment's latest deployments are read in one request per poll, with an
-//! interval that grows with the time waited. A failed deployment (`FAILED`, `CRASHED`) stops its dependents; what is
-//! already running is followed to its end; with `--rollback-on-failure` the failed service's
-//! previous successful deployment is redeployed (`deploymentRollback`).
+//! interval that grows with the time waited. A failed deployment (`FAILED`, `CRASHED`) stops its
+//! dependents; what is already running is followed to its end; with `--rollback-on-failure` the
+//! failed service's previous successful deployment is redeployed (`deploymentRollback`).
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::time::{Duration, Instant};
