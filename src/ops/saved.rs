@@ -209,4 +209,19 @@ mod tests {
         std::fs::write(root.join("templates/x.toml.hbs"), "b").unwrap();
         assert_ne!(first, files_digest(std::slice::from_ref(&root), &key).unwrap());
     }
+
+    #[test]
+    fn dns_that_propagated_since_the_plan_does_not_refuse_it_but_a_new_warning_does() {
+        let saved = Plan::new(Vec::new(), Vec::new(), Vec::new(), crate::plan::Fingerprint::default());
+        let mut current = saved.clone();
+        current.dns.push(crate::plan::dns::WaitingDomain {
+            environment: "prod".into(),
+            service: "api".into(),
+            domain: "api.acme.com".into(),
+            records: Vec::new(),
+        });
+        assert_eq!(refusal(&saved, &current), None);
+        current.warnings.push("prod/db: something new".into());
+        assert!(refusal(&saved, &current).is_some());
+    }
 }

@@ -3,13 +3,13 @@
 //! answer yet. Plans warn of them, apply prints them once it has created the domains, and
 //! `status` lists them.
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::config::model::{Environment, Model, Service};
 use crate::state::{DnsRecord, LiveInstance, LiveProject};
 
 /// A declared custom domain and the records its owner must still create.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct WaitingDomain {
     pub environment: String,
     pub service: String,

@@ -35,6 +35,10 @@ pub struct Plan {
     /// a plan with errors is refused before anything is written.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub errors: Vec<String>,
+    /// Declared custom domains still waiting for their DNS records: shown with the warnings, but
+    /// not part of what a saved plan pins (DNS may propagate between plan and apply).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub dns: Vec<dns::WaitingDomain>,
 }
 
 impl Plan {
@@ -45,7 +49,16 @@ impl Plan {
         fingerprint: Fingerprint,
     ) -> Plan {
         let summary = Summary::of(&changes, &unmanaged);
-        Plan { format_version: FORMAT_VERSION, changes, unmanaged, warnings, summary, fingerprint, errors: Vec::new() }
+        Plan {
+            format_version: FORMAT_VERSION,
+            changes,
+            unmanaged,
+            warnings,
+            summary,
+            fingerprint,
+            errors: Vec::new(),
+            dns: Vec::new(),
+        }
     }
 
     /// True when applying would change and deploy nothing and nothing unmanaged was found. (A

@@ -76,7 +76,8 @@ impl PlanView {
             format_version: FORMAT_VERSION,
             changes,
             unmanaged: plan.unmanaged.clone(),
-            warnings: plan.warnings.clone(),
+            // What DNS still waits for reads as a warning, in every format.
+            warnings: plan.warnings.iter().cloned().chain(plan.dns.iter().map(|waiting| waiting.line())).collect(),
             summary: plan.summary.clone(),
             environments,
             summary_line: plan.summary.line(),

@@ -41,6 +41,7 @@ pub fn diff(model: &Model, live: &[Option<LiveProject>], secrets: &Secrets, opti
     let mut changes = Vec::new();
     let mut unmanaged = Vec::new();
     let mut warnings = Vec::new();
+    let mut dns = Vec::new();
     let mut errors = Vec::new();
     let mut fingerprint = Fingerprint {
         paths: model.environments.iter().map(|e| e.file.clone()).collect(),
@@ -60,12 +61,14 @@ pub fn diff(model: &Model, live: &[Option<LiveProject>], secrets: &Secrets, opti
         changes.extend(project_diff.changes);
         unmanaged.extend(project_diff.unmanaged);
         warnings.extend(project_diff.warnings);
+        dns.extend(project_diff.dns);
         errors.extend(project_diff.errors);
         fingerprint.projects.push(project_fingerprint(project, live));
     }
     changes.sort_by_key(phase);
     let mut plan = Plan::new(changes, unmanaged, warnings, fingerprint);
     plan.errors = errors;
+    plan.dns = dns;
     plan
 }
 
@@ -150,6 +153,8 @@ struct ProjectDiff<'m, 'l> {
     changes: Vec<Change>,
     unmanaged: Vec<Unmanaged>,
     warnings: Vec<String>,
+    /// Declared custom domains still waiting for DNS.
+    dns: Vec<crate::plan::dns::WaitingDomain>,
     /// Instances (environment name, service name) that need a deploy.
     /// With the reason of a deploy no change of this plan asks for (a pending deploy).
     to_deploy: BTreeMap<(String, String), (Id, Id, Option<String>)>,
@@ -183,6 +188,7 @@ impl<'m, 'l> ProjectDiff<'m, 'l> {
             changes: Vec::new(),
             unmanaged: Vec::new(),
             warnings: Vec::new(),
+            dns: Vec::new(),
             to_deploy: BTreeMap::new(),
             tombstoned: BTreeSet::new(),
             errors: Vec::new(),

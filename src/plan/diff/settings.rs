@@ -49,10 +49,8 @@ impl<'m, 'l> ProjectDiff<'m, 'l> {
         }
         if let Some(networking) = &service.settings.networking {
             changed |= self.diff_networking(environment, service, service_id, networking, live_settings);
-            for waiting in
-                live.map(|live| crate::plan::dns::waiting(&environment.name, service, live)).unwrap_or_default()
-            {
-                self.warnings.push(waiting.line());
+            if let Some(live) = live {
+                self.dns.extend(crate::plan::dns::waiting(&environment.name, service, live));
             }
         }
         changed |= self.diff_backups(environment, service, service_id, &service.settings, live);
@@ -108,7 +106,7 @@ impl<'m, 'l> ProjectDiff<'m, 'l> {
         if live.is_some() && live_username == Some(credentials.username.as_str()) && same_password {
             return false;
         }
-        if wanted.is_none() && live_password.is_none() {
+        if wanted.is_none() && live.is_none() {
             self.warnings.push(format!(
                 "{address}: the password is `preserve`d and Railway holds none to keep; give it with from_env"
             ));
